@@ -33,7 +33,8 @@ typedef struct acc_store_opts {
  * acc_store_open — open (creating if needed, mode 0700 dir / 0600 files) the environment
  * in directory @dir with the tables in @opts.
  * @out: owned by the caller (acc_store_destroy). Errors: ACC_ERR_IO, ACC_ERR_STORE,
- * ACC_ERR_INVALID (a table name unknown to @opts), ACC_ERR_NOMEM.
+ * ACC_ERR_INVALID (no tables, an empty or repeated table name, map_size > map_max),
+ * ACC_ERR_FULL (a new table does not fit), ACC_ERR_NOMEM.
  */
 acc_err acc_store_open(const char *dir, const acc_store_opts_t *opts, acc_store_t **out,
                        acc_errinfo_t *ei);
@@ -51,10 +52,16 @@ acc_err acc_store_table(acc_store_t *self, const char *name, acc_table *out);
  * grows and @fn runs again from the start: @fn must not change anything outside the
  * transaction that it cannot redo. Errors: whatever @fn returns, ACC_ERR_FULL (disk full
  * or map at maximum; nothing was written), ACC_ERR_STORE.
+ * The map cannot grow while a read transaction of this store is open (its pointers into
+ * the map would dangle): a write that needs to grow then gives ACC_ERR_FULL. Cursors @fn
+ * leaves open are closed when the transaction ends. Not reentrant: @fn must not call
+ * acc_store_write.
  */
 acc_err acc_store_write(acc_store_t *self, acc_err (*fn)(acc_txn_t *txn, void *arg), void *arg);
 
-/* acc_store_read_begin — a read-only snapshot; end it with acc_store_read_end. */
+/* acc_store_read_begin — a read-only snapshot; end it with acc_store_read_end. One per
+ * thread at a time (LMDB keeps the reader slot in thread-local storage). Cursors left
+ * open are closed by acc_store_read_end. Errors: ACC_ERR_NOMEM, ACC_ERR_STORE. */
 acc_err acc_store_read_begin(acc_store_t *self, acc_txn_t **out);
 /* acc_store_read_end — end a read transaction; NULL-safe; nulls *@txn_p. */
 void acc_store_read_end(acc_txn_t **txn_p);
@@ -105,6 +112,11 @@ void acc_store_maintain(acc_store_t *self);
 
 /* acc_store_map_size — current map size in bytes (for tests and stats). */
 uint64_t acc_store_map_size(const acc_store_t *self);
+
+/* acc_store_readers — number of reader slots in use in the environment's lock file, by
+ * any process, live or dead (a thread that has read keeps its slot until it exits or the
+ * store is closed). For tests and stats. Errors: ACC_ERR_STORE. */
+acc_err acc_store_readers(acc_store_t *self, unsigned *out);
 
 /* Big-endian helpers for ordered integer keys. */
 void acc_store_u64_be(uint64_t v, unsigned char out[8]);

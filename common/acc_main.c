@@ -1,0 +1,73 @@
+/* acc_main — see acc_main.h. */
+#include "acc_main.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include "acc_log.h"
+
+volatile sig_atomic_t acc_main_stop = 0;
+
+static void
+s_on_signal(int sig)
+{
+    (void)sig;
+    acc_main_stop = 1;
+}
+
+static int
+s_mkdir(const char *path)
+{
+    if (mkdir(path, 0700) == 0 || errno == EEXIST)
+        return 0;
+    return -1;
+}
+
+int
+acc_main_setup(int argc, char **argv, const char *prog, const char *what, acc_config_t **cfg)
+{
+    const char *path = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "-c") == 0 && i + 1 < argc) {
+            path = argv[++i];
+        } else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+            printf("usage: %s -c CONFIG\n%s\n", prog, what);
+            return -1;
+        } else {
+            fprintf(stderr, "%s: unknown argument '%s'\nusage: %s -c CONFIG\n", prog, argv[i],
+                    prog);
+            return 2;
+        }
+    }
+    if (!path) {
+        fprintf(stderr, "%s: missing '-c CONFIG'\nusage: %s -c CONFIG\n", prog, prog);
+        return 2;
+    }
+    acc_errinfo_t ei;
+    acc_errinfo_clear(&ei);
+    acc_err err = acc_config_load(path, cfg, &ei);
+    if (err != ACC_OK) {
+        fprintf(stderr, "%s: %s: %s\n", prog, ei.field[0] ? ei.field : path,
+                ei.msg[0] ? ei.msg : acc_strerror(err));
+        return 2;
+    }
+    acc_log_set_level((acc_log_level)(*cfg)->log_level);
+    umask(077);
+    if (s_mkdir((*cfg)->data_dir) != 0) {
+        fprintf(stderr, "%s: cannot create data directory '%s': %s\n", prog, (*cfg)->data_dir,
+                strerror(errno));
+        acc_config_destroy(cfg);
+        return 1;
+    }
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = s_on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    return 0;
+}

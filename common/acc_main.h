@@ -1,0 +1,25 @@
+/*
+ * acc_main — what every accord executable does before its service runs: parse
+ * "-c CONFIG", load and check the config, set the log level, create the data directory
+ * (mode 0700: the ipc socket inside it is the operators' access control), set umask 077,
+ * and turn SIGTERM/SIGINT into the stop flag.
+ */
+#ifndef ACC_MAIN_H
+#define ACC_MAIN_H
+
+#include <signal.h>
+
+#include "acc_config.h"
+
+/* The process's stop flag: the only mutable global (STYLE.md). Set by SIGTERM/SIGINT. */
+extern volatile sig_atomic_t acc_main_stop;
+
+/*
+ * acc_main_setup — handle the command line of @prog ("accord-intake"); on success *@cfg is
+ * the loaded config (acc_config_destroy). Returns 0 to go on, or an exit code to exit
+ * with (0 after --help, 2 for bad arguments or config, 1 for other failures); messages
+ * are printed to stderr.
+ */
+int acc_main_setup(int argc, char **argv, const char *prog, const char *what, acc_config_t **cfg);
+
+#endif

@@ -1,0 +1,943 @@
+/* intake — see intake.h for the store layout and the guarantees. */
+#include "intake.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "acc_codec.h"
+#include "acc_ids.h"
+#include "acc_log.h"
+#include "acc_model.h"
+#include "acc_store.h"
+#include "acc_text.h"
+#include "acc_url.h"
+#include "accord/v1/case.pb-c.h"
+#include "accord/v1/intake.pb-c.h"
+#include "intake_index.h"
+
+#define TAG "intake"
+#define CASE_NUMBER_MAX 64
+#define SOURCE_MAX 128
+#define SOURCE_RECORD_ID_MAX 256
+#define LIST_DEFAULT 1000
+#define LIST_MAX 10000
+/* Observation times before this (2000-01-01) or more than a day ahead are input errors. */
+#define OBSERVED_MIN_MS 946684800000LL
+#define OBSERVED_SKEW_MS 86400000LL
+
+static const char *const s_tables[] = {"events", "report_ids", "cases", "case_numbers",
+                                       "case_reports", "meta", NULL};
+
+/* One report of a submission, validated before the write transaction (validation and
+ * canonicalisation are pure, so a retried transaction does not redo them). */
+typedef struct {
+    const Accord__V1__Report *rep; /* borrowed from the request */
+    size_t req, index;             /* which request, which report in it */
+    acc_uuid_t id;
+    char id_text[ACC_UUID_TEXT_LEN + 1];
+    char *canonical_url; /* owned, NULL for text-only reports */
+    char *content_key;   /* owned */
+    unsigned char hash[32];
+    acc_errinfo_t ei;
+    Accord__V1__Code code; /* CODE_OK when valid */
+    /* written by the transaction (reset on every attempt) */
+    int outcome;
+    char case_number[CASE_NUMBER_MAX];
+} s_prep;
+
+typedef struct {
+    unsigned char hash[32];
+    uint64_t ordinal;
+} s_newcase;
+
+struct intake {
+    const acc_config_t *cfg;
+    acc_store_t *store;
+    acc_table t_events, t_report_ids, t_cases, t_case_numbers, t_case_reports, t_meta;
+    intake_index_t *index;   /* committed content key -> open case */
+    intake_index_t *pending; /* cases opened by the transaction being built */
+    acc_uuid_gen_t uuid_gen;
+    /* committed counters */
+    uint64_t seq, ordinal;
+    int year;
+    uint64_t year_n;
+    /* working state of the transaction being built */
+    uint64_t w_seq, w_ordinal, w_year_n;
+    int w_year;
+    s_prep *preps;
+    size_t n_preps;
+    s_newcase *newcases;
+    size_t n_newcases, cap_newcases;
+    int64_t now_ms;
+};
+
+/* Set a string field of a protobuf-c message: NULL/empty keeps the shared default. */
+static int
+s_set_str(char **field, const char *s)
+{
+    if (!s || !*s)
+        return 0;
+    char *d = strdup(s);
+    if (!d)
+        return -1;
+    *field = d;
+    return 0;
+}
+
+static acc_err
+s_meta_get(acc_txn_t *txn, acc_table t, const char *key, uint64_t *out)
+{
+    const void *v;
+    size_t vl;
+    acc_err err = acc_store_get(txn, t, key, strlen(key), &v, &vl);
+    if (err == ACC_ERR_NOT_FOUND) {
+        *out = 0;
+        return ACC_OK;
+    }
+    if (err != ACC_OK)
+        return err;
+    if (vl != 8)
+        return ACC_ERR_STORE;
+    *out = acc_store_be_u64(v);
+    return ACC_OK;
+}
+
+static acc_err
+s_meta_put(acc_txn_t *txn, acc_table t, const char *key, uint64_t v)
+{
+    unsigned char b[8];
+    acc_store_u64_be(v, b);
+    return acc_store_put(txn, t, key, strlen(key), b, 8, 0);
+}
+
+static void
+s_year_key(int year, char buf[16])
+{
+    snprintf(buf, 16, "n/%04d", year);
+}
+
+/* --- start-up ---------------------------------------------------------------------- */
+
+static acc_err
+s_load(intake_t *self, acc_errinfo_t *ei)
+{
+    acc_txn_t *txn = NULL;
+    acc_cursor_t *cur = NULL;
+    acc_err err = acc_store_read_begin(self->store, &txn);
+    if (err != ACC_OK)
+        goto out;
+    if ((err = s_meta_get(txn, self->t_meta, "seq", &self->seq)) != ACC_OK ||
+        (err = s_meta_get(txn, self->t_meta, "ordinal", &self->ordinal)) != ACC_OK)
+        goto out;
+    self->year = acc_ids_year(acc_ids_now_ms(), self->cfg->utc_offset_minutes);
+    char yk[16];
+    s_year_key(self->year, yk);
+    if ((err = s_meta_get(txn, self->t_meta, yk, &self->year_n)) != ACC_OK)
+        goto out;
+
+    /* Rebuild the content-key index from the open cases (a sequential scan). */
+    if ((err = acc_cursor_open(txn, self->t_cases, &cur)) != ACC_OK)
+        goto out;
+    const void *k, *v;
+    size_t kl, vl;
+    uint64_t open = 0;
+    for (err = acc_cursor_seek(cur, NULL, 0, &k, &kl, &v, &vl); err == ACC_OK;
+         err = acc_cursor_next(cur, &k, &kl, &v, &vl)) {
+        Accord__V1__Case *c = accord__v1__case__unpack(NULL, vl, v);
+        if (!c || kl != 8) {
+            if (c)
+                accord__v1__case__free_unpacked(c, NULL);
+            acc_errinfo_set(ei, "store", "case record %llu is corrupt",
+                            (unsigned long long)(kl == 8 ? acc_store_be_u64(k) : 0));
+            err = ACC_ERR_STORE;
+            goto out;
+        }
+        if (c->status != ACCORD__V1__CASE_STATUS__CASE_STATUS_CLOSED) {
+            unsigned char h[32];
+            acc_text_sha256(c->content_key, strlen(c->content_key), h);
+            err = intake_index_put(self->index, h, acc_store_be_u64(k));
+            open++;
+        }
+        accord__v1__case__free_unpacked(c, NULL);
+        if (err != ACC_OK)
+            goto out;
+    }
+    if (err == ACC_ERR_NOT_FOUND)
+        err = ACC_OK;
+    acc_log_info(TAG, "store loaded: %llu reports, %llu cases (%llu open)",
+                 (unsigned long long)self->seq, (unsigned long long)self->ordinal,
+                 (unsigned long long)open);
+out:
+    acc_cursor_close(&cur);
+    acc_store_read_end(&txn);
+    return err;
+}
+
+acc_err
+intake_new(const acc_config_t *cfg, intake_t **out, acc_errinfo_t *ei)
+{
+    acc_err err = ACC_ERR_NOMEM;
+    intake_t *self = calloc(1, sizeof *self);
+    if (!self)
+        return ACC_ERR_NOMEM;
+    self->cfg = cfg;
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s/intake", cfg->data_dir);
+    acc_store_opts_t opts = {
+        .tables = s_tables,
+        .map_size = (uint64_t)cfg->intake.map_size_mb << 20,
+        .map_max = (uint64_t)cfg->intake.map_max_mb << 20,
+    };
+    if ((err = acc_store_open(dir, &opts, &self->store, ei)) != ACC_OK)
+        goto fail;
+    acc_store_table(self->store, "events", &self->t_events);
+    acc_store_table(self->store, "report_ids", &self->t_report_ids);
+    acc_store_table(self->store, "cases", &self->t_cases);
+    acc_store_table(self->store, "case_numbers", &self->t_case_numbers);
+    acc_store_table(self->store, "case_reports", &self->t_case_reports);
+    acc_store_table(self->store, "meta", &self->t_meta);
+    if ((err = intake_index_new(4096, &self->index)) != ACC_OK ||
+        (err = intake_index_new((size_t)cfg->intake.batch_max, &self->pending)) != ACC_OK)
+        goto fail;
+    if ((err = s_load(self, ei)) != ACC_OK)
+        goto fail;
+    *out = self;
+    return ACC_OK;
+fail:
+    intake_destroy(&self);
+    return err;
+}
+
+void
+intake_destroy(intake_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    intake_t *self = *self_p;
+    acc_store_destroy(&self->store);
+    intake_index_destroy(&self->index);
+    intake_index_destroy(&self->pending);
+    free(self->preps);
+    free(self->newcases);
+    free(self);
+    *self_p = NULL;
+}
+
+void
+intake_maintain(intake_t *self)
+{
+    acc_store_maintain(self->store);
+}
+
+/* --- responses --------------------------------------------------------------------- */
+
+static Accord__V1__Status *
+s_status(Accord__V1__Code code, const char *field, const char *msg)
+{
+    Accord__V1__Status *st = malloc(sizeof *st);
+    if (!st)
+        return NULL;
+    accord__v1__status__init(st);
+    st->code = code;
+    if (s_set_str(&st->field, field) || s_set_str(&st->message, msg)) {
+        accord__v1__status__free_unpacked(st, NULL);
+        return NULL;
+    }
+    return st;
+}
+
+Accord__V1__Response *
+intake_error_response(uint64_t request_id, Accord__V1__Code code, const char *field,
+                      const char *msg)
+{
+    Accord__V1__Response *r = malloc(sizeof *r);
+    if (!r)
+        return NULL;
+    accord__v1__response__init(r);
+    r->request_id = request_id;
+    r->status = s_status(code, field, msg);
+    if (!r->status) {
+        free(r);
+        return NULL;
+    }
+    return r;
+}
+
+static Accord__V1__Code
+s_code(acc_err err)
+{
+    switch (err) {
+    case ACC_ERR_INVALID:
+    case ACC_ERR_UTF8:
+    case ACC_ERR_DECODE:
+        return ACCORD__V1__CODE__CODE_INVALID;
+    case ACC_ERR_TOO_LARGE:
+        return ACCORD__V1__CODE__CODE_TOO_LARGE;
+    case ACC_ERR_NOT_FOUND:
+        return ACCORD__V1__CODE__CODE_NOT_FOUND;
+    case ACC_ERR_FULL:
+    case ACC_ERR_UNAVAILABLE:
+        return ACCORD__V1__CODE__CODE_RETRY;
+    case ACC_ERR_DENIED:
+        return ACCORD__V1__CODE__CODE_DENIED;
+    default:
+        return ACCORD__V1__CODE__CODE_INTERNAL;
+    }
+}
+
+/* --- validation -------------------------------------------------------------------- */
+
+static void s_reject(s_prep *p, acc_err err, const char *field, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static void
+s_reject(s_prep *p, acc_err err, const char *field, const char *fmt, ...)
+{
+    snprintf(p->ei.field, sizeof p->ei.field, "reports[%zu]%s%s", p->index, *field ? "." : "",
+             field);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(p->ei.msg, sizeof p->ei.msg, fmt, ap);
+    va_end(ap);
+    p->code = s_code(err);
+}
+
+static void
+s_validate(intake_t *self, s_prep *p)
+{
+    const Accord__V1__Report *r = p->rep;
+    const acc_config_t *cfg = self->cfg;
+    char num[32];
+    p->code = ACCORD__V1__CODE__CODE_OK;
+
+    if (r->id[0]) {
+        if (acc_uuid_parse(r->id, strlen(r->id), &p->id) != ACC_OK)
+            return s_reject(p, ACC_ERR_INVALID, "id", "'%s' is not a UUID", r->id);
+    } else {
+        acc_uuid_v7(&self->uuid_gen, &p->id);
+    }
+    acc_uuid_format(&p->id, p->id_text);
+
+    size_t url_len = strlen(r->url), text_len = strlen(r->text);
+    if (!url_len && !text_len)
+        return s_reject(p, ACC_ERR_INVALID, "", "a report needs a url or a text%s", "");
+    if ((int64_t)url_len > cfg->limits.url_max_bytes) {
+        snprintf(num, sizeof num, "%lld", (long long)cfg->limits.url_max_bytes);
+        return s_reject(p, ACC_ERR_TOO_LARGE, "url", "longer than %s bytes", num);
+    }
+    if ((int64_t)text_len > cfg->limits.text_max_bytes) {
+        snprintf(num, sizeof num, "%lld", (long long)cfg->limits.text_max_bytes);
+        return s_reject(p, ACC_ERR_TOO_LARGE, "text", "longer than %s bytes", num);
+    }
+    if ((int64_t)strlen(r->description) > cfg->limits.text_max_bytes) {
+        snprintf(num, sizeof num, "%lld", (long long)cfg->limits.text_max_bytes);
+        return s_reject(p, ACC_ERR_TOO_LARGE, "description", "longer than %s bytes", num);
+    }
+    if (!r->category[0])
+        return s_reject(p, ACC_ERR_INVALID, "category", "missing category%s", "");
+    if (!acc_config_category(cfg, r->category)) {
+        char list[1024], msg[1400];
+        acc_config_category_list(cfg, list, sizeof list);
+        snprintf(msg, sizeof msg, "unknown category '%.64s'; valid: %s", r->category, list);
+        return s_reject(p, ACC_ERR_INVALID, "category", "%s", msg);
+    }
+    if (strlen(r->source) > SOURCE_MAX)
+        return s_reject(p, ACC_ERR_TOO_LARGE, "source", "longer than %s bytes", "128");
+    if (strlen(r->source_record_id) > SOURCE_RECORD_ID_MAX)
+        return s_reject(p, ACC_ERR_TOO_LARGE, "source_record_id", "longer than %s bytes",
+                        "256");
+    if (r->confidence > 100)
+        return s_reject(p, ACC_ERR_INVALID, "confidence", "must be between 0 and 100%s", "");
+    if (r->observed_at_ms != 0 &&
+        (r->observed_at_ms < OBSERVED_MIN_MS || r->observed_at_ms > self->now_ms + OBSERVED_SKEW_MS))
+        return s_reject(p, ACC_ERR_INVALID, "observed_at",
+                        "must be after 2000-01-01 and not in the future%s", "");
+
+    acc_errinfo_t uei = {{0}, {0}};
+    if (url_len) {
+        acc_err err = acc_url_canonicalize(r->url, url_len, ACC_URL_CANONICAL,
+                                           &p->canonical_url, &uei);
+        if (err != ACC_OK)
+            return s_reject(p, err, "url", "%s", uei.msg[0] ? uei.msg : acc_strerror(err));
+        p->content_key = strdup(p->canonical_url);
+    } else {
+        acc_err err = acc_text_content_key(r->text, text_len, &p->content_key);
+        if (err != ACC_OK)
+            return s_reject(p, err, "text", "%s",
+                            err == ACC_ERR_INVALID ? "text is empty after folding white space"
+                                                   : acc_strerror(err));
+    }
+    if (!p->content_key)
+        return s_reject(p, ACC_ERR_NOMEM, "", "%s", "out of memory");
+    acc_text_sha256(p->content_key, strlen(p->content_key), p->hash);
+}
+
+/* --- the write transaction ----------------------------------------------------------- */
+
+static acc_err
+s_case_get(intake_t *self, acc_txn_t *txn, uint64_t ordinal, Accord__V1__Case **out)
+{
+    unsigned char k[8];
+    acc_store_u64_be(ordinal, k);
+    const void *v;
+    size_t vl;
+    acc_err err = acc_store_get(txn, self->t_cases, k, 8, &v, &vl);
+    if (err != ACC_OK)
+        return err == ACC_ERR_NOT_FOUND ? ACC_ERR_STORE : err;
+    *out = accord__v1__case__unpack(NULL, vl, v);
+    return *out ? ACC_OK : ACC_ERR_STORE;
+}
+
+static acc_err
+s_case_put(intake_t *self, acc_txn_t *txn, uint64_t ordinal, const Accord__V1__Case *c,
+           int flags)
+{
+    unsigned char k[8];
+    acc_store_u64_be(ordinal, k);
+    size_t n = accord__v1__case__get_packed_size(c);
+    unsigned char stackbuf[2048];
+    unsigned char *b = n <= sizeof stackbuf ? stackbuf : malloc(n);
+    if (!b)
+        return ACC_ERR_NOMEM;
+    accord__v1__case__pack(c, b);
+    acc_err err = acc_store_put(txn, self->t_cases, k, 8, b, n, flags);
+    if (b != stackbuf)
+        free(b);
+    return err;
+}
+
+/* Attach @p to the open case @ordinal. */
+static acc_err
+s_attach(intake_t *self, acc_txn_t *txn, s_prep *p, uint64_t ordinal)
+{
+    Accord__V1__Case *c = NULL;
+    acc_err err = s_case_get(self, txn, ordinal, &c);
+    if (err != ACC_OK)
+        return err;
+    c->reports++;
+    if (self->now_ms > c->last_reported_ms)
+        c->last_reported_ms = self->now_ms;
+    snprintf(p->case_number, sizeof p->case_number, "%s", c->number);
+    err = s_case_put(self, txn, ordinal, c, 0);
+    accord__v1__case__free_unpacked(c, NULL);
+    p->outcome = ACCORD__V1__OUTCOME__OUTCOME_ATTACHED;
+    return err;
+}
+
+/* Open a new case for @p; returns its ordinal through @out. */
+static acc_err
+s_open_case(intake_t *self, acc_txn_t *txn, s_prep *p, uint64_t *out)
+{
+    acc_err err;
+    int year = acc_ids_year(self->now_ms, self->cfg->utc_offset_minutes);
+    char yk[16];
+    if (year != self->w_year) {
+        /* A new year: its numbering starts from what the store says (1 when fresh). */
+        s_year_key(self->w_year, yk);
+        if ((err = s_meta_put(txn, self->t_meta, yk, self->w_year_n)) != ACC_OK)
+            return err;
+        self->w_year = year;
+        s_year_key(year, yk);
+        if ((err = s_meta_get(txn, self->t_meta, yk, &self->w_year_n)) != ACC_OK)
+            return err;
+    }
+    uint64_t ordinal = ++self->w_ordinal;
+    uint64_t n = ++self->w_year_n;
+    if ((err = acc_case_number_format(self->cfg->agency, year, n, p->case_number,
+                                      sizeof p->case_number)) != ACC_OK)
+        return err;
+    Accord__V1__Case c;
+    accord__v1__case__init(&c);
+    c.number = p->case_number;
+    c.status = ACCORD__V1__CASE_STATUS__CASE_STATUS_OPEN;
+    c.category = (char *)p->rep->category;
+    c.content_key = p->content_key;
+    if (p->canonical_url)
+        c.url = p->canonical_url;
+    c.reports = 1;
+    c.first_reported_ms = c.last_reported_ms = self->now_ms;
+    c.ordinal = ordinal;
+    if ((err = s_case_put(self, txn, ordinal, &c, ACC_PUT_APPEND)) != ACC_OK)
+        return err;
+    unsigned char ok[8];
+    acc_store_u64_be(ordinal, ok);
+    if ((err = acc_store_put(txn, self->t_case_numbers, p->case_number, strlen(p->case_number),
+                             ok, 8, ACC_PUT_NOOVERWRITE)) != ACC_OK)
+        return err == ACC_ERR_EXISTS ? ACC_ERR_STORE : err;
+    if ((err = intake_index_put(self->pending, p->hash, ordinal)) != ACC_OK)
+        return err;
+    if (self->n_newcases == self->cap_newcases) {
+        size_t cap = self->cap_newcases ? self->cap_newcases * 2 : 256;
+        s_newcase *nc = realloc(self->newcases, cap * sizeof *nc);
+        if (!nc)
+            return ACC_ERR_NOMEM;
+        self->newcases = nc;
+        self->cap_newcases = cap;
+    }
+    memcpy(self->newcases[self->n_newcases].hash, p->hash, 32);
+    self->newcases[self->n_newcases++].ordinal = ordinal;
+    p->outcome = ACCORD__V1__OUTCOME__OUTCOME_NEW_CASE;
+    *out = ordinal;
+    return ACC_OK;
+}
+
+static acc_err
+s_store_report(intake_t *self, acc_txn_t *txn, s_prep *p, uint64_t ordinal)
+{
+    uint64_t seq = ++self->w_seq;
+    Accord__V1__Report rep = *p->rep; /* shallow copy: the id may be one we assigned */
+    rep.id = p->id_text;
+    Accord__V1__StoredReport sr;
+    accord__v1__stored_report__init(&sr);
+    sr.seq = seq;
+    sr.report = &rep;
+    sr.case_number = p->case_number;
+    sr.opened_case = p->outcome == ACCORD__V1__OUTCOME__OUTCOME_NEW_CASE;
+    sr.content_key = p->content_key;
+    sr.received_at_ms = self->now_ms;
+
+    unsigned char k[16];
+    acc_store_u64_be(seq, k);
+    size_t n = accord__v1__stored_report__get_packed_size(&sr);
+    unsigned char stackbuf[4096];
+    unsigned char *b = n <= sizeof stackbuf ? stackbuf : malloc(n);
+    if (!b)
+        return ACC_ERR_NOMEM;
+    accord__v1__stored_report__pack(&sr, b);
+    acc_err err = acc_store_put(txn, self->t_events, k, 8, b, n, ACC_PUT_APPEND);
+    if (b != stackbuf)
+        free(b);
+    if (err != ACC_OK)
+        return err;
+
+    /* report_ids: seq ‖ case number, so a repeated id is answered without a decode. */
+    unsigned char v[8 + CASE_NUMBER_MAX];
+    size_t cl = strlen(p->case_number);
+    memcpy(v, k, 8);
+    memcpy(v + 8, p->case_number, cl);
+    if ((err = acc_store_put(txn, self->t_report_ids, p->id.b, 16, v, 8 + cl,
+                             ACC_PUT_NOOVERWRITE)) != ACC_OK)
+        return err == ACC_ERR_EXISTS ? ACC_ERR_STORE : err;
+
+    acc_store_u64_be(ordinal, k);
+    acc_store_u64_be(seq, k + 8);
+    return acc_store_put(txn, self->t_case_reports, k, 16, "", 0, 0);
+}
+
+static acc_err
+s_apply(acc_txn_t *txn, void *arg)
+{
+    intake_t *self = arg;
+    acc_err err;
+    /* Every attempt starts from the committed state (acc_store_write may rerun us). */
+    self->w_seq = self->seq;
+    self->w_ordinal = self->ordinal;
+    self->w_year = self->year;
+    self->w_year_n = self->year_n;
+    self->n_newcases = 0;
+    intake_index_clear(self->pending);
+
+    for (size_t i = 0; i < self->n_preps; i++) {
+        s_prep *p = &self->preps[i];
+        p->outcome = ACCORD__V1__OUTCOME__OUTCOME_REJECTED;
+        p->case_number[0] = '\0';
+        if (p->code != ACCORD__V1__CODE__CODE_OK)
+            continue;
+        const void *v;
+        size_t vl;
+        err = acc_store_get(txn, self->t_report_ids, p->id.b, 16, &v, &vl);
+        if (err == ACC_OK) {
+            size_t cl = vl > 8 ? vl - 8 : 0;
+            if (cl >= sizeof p->case_number)
+                return ACC_ERR_STORE;
+            memcpy(p->case_number, (const char *)v + 8, cl);
+            p->case_number[cl] = '\0';
+            p->outcome = ACCORD__V1__OUTCOME__OUTCOME_ALREADY_PRESENT;
+            continue;
+        }
+        if (err != ACC_ERR_NOT_FOUND)
+            return err;
+        uint64_t ordinal = intake_index_get(self->pending, p->hash);
+        if (!ordinal)
+            ordinal = intake_index_get(self->index, p->hash);
+        if (ordinal)
+            err = s_attach(self, txn, p, ordinal);
+        else
+            err = s_open_case(self, txn, p, &ordinal);
+        if (err != ACC_OK)
+            return err;
+        if ((err = s_store_report(self, txn, p, ordinal)) != ACC_OK)
+            return err;
+    }
+    if (self->w_seq != self->seq && (err = s_meta_put(txn, self->t_meta, "seq", self->w_seq)))
+        return err;
+    if (self->w_ordinal != self->ordinal) {
+        char yk[16];
+        s_year_key(self->w_year, yk);
+        if ((err = s_meta_put(txn, self->t_meta, "ordinal", self->w_ordinal)) != ACC_OK ||
+            (err = s_meta_put(txn, self->t_meta, yk, self->w_year_n)) != ACC_OK)
+            return err;
+    }
+    /* Make the room now so that publishing the new cases after the commit cannot fail. */
+    return intake_index_reserve(self->index, self->n_newcases);
+}
+
+/* --- submissions ------------------------------------------------------------------- */
+
+static Accord__V1__Response *
+s_submit_response(intake_t *self, const Accord__V1__Request *req, size_t reqi, acc_err werr)
+{
+    Accord__V1__Response *r = NULL;
+    if (werr != ACC_OK) {
+        char msg[256];
+        snprintf(msg, sizeof msg, "%s: nothing of this request was stored; send it again later",
+                 werr == ACC_ERR_FULL ? "the store is full (disk or map limit)" : acc_strerror(werr));
+        return intake_error_response(req->request_id,
+                                     werr == ACC_ERR_FULL ? ACCORD__V1__CODE__CODE_RETRY
+                                                          : ACCORD__V1__CODE__CODE_INTERNAL,
+                                     "", msg);
+    }
+    r = intake_error_response(req->request_id, ACCORD__V1__CODE__CODE_OK, NULL, NULL);
+    if (!r)
+        return NULL;
+    Accord__V1__SubmitResult *sr = malloc(sizeof *sr);
+    if (!sr)
+        goto fail;
+    accord__v1__submit_result__init(sr);
+    r->body_case = ACCORD__V1__RESPONSE__BODY_SUBMIT;
+    r->submit = sr;
+    size_t n = req->submit->n_reports;
+    sr->results = calloc(n ? n : 1, sizeof *sr->results);
+    if (!sr->results)
+        goto fail;
+    for (size_t i = 0; i < self->n_preps; i++) {
+        s_prep *p = &self->preps[i];
+        if (p->req != reqi)
+            continue;
+        Accord__V1__ReportResult *rr = malloc(sizeof *rr);
+        if (!rr)
+            goto fail;
+        accord__v1__report_result__init(rr);
+        sr->results[sr->n_results++] = rr;
+        rr->index = (uint32_t)p->index;
+        rr->outcome = p->outcome;
+        if (s_set_str(&rr->report_id, p->id_text[0] ? p->id_text : p->rep->id) ||
+            s_set_str(&rr->case_number, p->case_number))
+            goto fail;
+        if (p->code != ACCORD__V1__CODE__CODE_OK) {
+            rr->outcome = ACCORD__V1__OUTCOME__OUTCOME_REJECTED;
+            if (!(rr->error = s_status(p->code, p->ei.field, p->ei.msg)))
+                goto fail;
+        }
+    }
+    return r;
+fail:
+    accord__v1__response__free_unpacked(r, NULL);
+    return NULL;
+}
+
+static void
+s_preps_free(intake_t *self)
+{
+    for (size_t i = 0; i < self->n_preps; i++) {
+        free(self->preps[i].canonical_url);
+        free(self->preps[i].content_key);
+    }
+    self->n_preps = 0;
+}
+
+/* Validate and commit every submission among @reqs; fill their responses. */
+static acc_err
+s_submit_all(intake_t *self, Accord__V1__Request *const *reqs, size_t n,
+             Accord__V1__Response **resps)
+{
+    size_t total = 0;
+    for (size_t i = 0; i < n; i++)
+        if (reqs[i]->body_case == ACCORD__V1__REQUEST__BODY_SUBMIT)
+            total += reqs[i]->submit->n_reports;
+    free(self->preps);
+    self->preps = calloc(total ? total : 1, sizeof *self->preps);
+    if (!self->preps)
+        return ACC_ERR_NOMEM;
+    self->now_ms = acc_ids_now_ms();
+    int any = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (reqs[i]->body_case != ACCORD__V1__REQUEST__BODY_SUBMIT)
+            continue;
+        if (reqs[i]->submit->n_reports > INTAKE_SUBMIT_MAX) {
+            resps[i] = intake_error_response(reqs[i]->request_id, ACCORD__V1__CODE__CODE_TOO_LARGE,
+                                             "submit.reports",
+                                             "more than 1000 reports in one request");
+            if (!resps[i])
+                return ACC_ERR_NOMEM;
+            continue;
+        }
+        any = 1;
+        for (size_t j = 0; j < reqs[i]->submit->n_reports; j++) {
+            s_prep *p = &self->preps[self->n_preps++];
+            p->rep = reqs[i]->submit->reports[j];
+            p->req = i;
+            p->index = j;
+            s_validate(self, p);
+        }
+    }
+    if (!any)
+        return ACC_OK;
+
+    acc_err werr = acc_store_write(self->store, s_apply, self);
+    if (werr == ACC_OK) {
+        /* Committed: publish the working state. */
+        self->seq = self->w_seq;
+        self->ordinal = self->w_ordinal;
+        self->year = self->w_year;
+        self->year_n = self->w_year_n;
+        for (size_t i = 0; i < self->n_newcases; i++)
+            intake_index_put(self->index, self->newcases[i].hash, self->newcases[i].ordinal);
+    } else {
+        acc_log_warn(TAG, "batch of %zu reports not stored: %s", self->n_preps,
+                     acc_strerror(werr));
+    }
+    acc_err err = ACC_OK;
+    for (size_t i = 0; i < n; i++) {
+        if (reqs[i]->body_case != ACCORD__V1__REQUEST__BODY_SUBMIT || resps[i])
+            continue;
+        if (!(resps[i] = s_submit_response(self, reqs[i], i, werr)))
+            err = ACC_ERR_NOMEM;
+    }
+    s_preps_free(self);
+    return err;
+}
+
+/* --- queries ------------------------------------------------------------------------ */
+
+static Accord__V1__Response *
+s_ping(intake_t *self, const Accord__V1__Request *req)
+{
+    Accord__V1__Response *r =
+        intake_error_response(req->request_id, ACCORD__V1__CODE__CODE_OK, NULL, NULL);
+    Accord__V1__Pong *p = malloc(sizeof *p);
+    if (!r || !p) {
+        free(p);
+        accord__v1__response__free_unpacked(r, NULL);
+        return NULL;
+    }
+    accord__v1__pong__init(p);
+    r->body_case = ACCORD__V1__RESPONSE__BODY_PONG;
+    r->pong = p;
+    p->reports = self->seq;
+    p->cases = self->ordinal;
+    if (s_set_str(&p->agency, self->cfg->agency) || s_set_str(&p->node_name, self->cfg->name)) {
+        accord__v1__response__free_unpacked(r, NULL);
+        return NULL;
+    }
+    return r;
+}
+
+static Accord__V1__Response *
+s_list(intake_t *self, const Accord__V1__Request *req)
+{
+    const Accord__V1__ListCases *q = req->list_cases;
+    int status = 0;
+    if (q->status[0] && (status = acc_case_status_parse(q->status)) < 0)
+        return intake_error_response(req->request_id, ACCORD__V1__CODE__CODE_INVALID, "status",
+                                     "unknown status; valid: open, verifying, decided, closed");
+    if (q->category[0] && !acc_config_category(self->cfg, q->category)) {
+        char list[1024], msg[1200];
+        acc_config_category_list(self->cfg, list, sizeof list);
+        snprintf(msg, sizeof msg, "unknown category '%.64s'; valid: %s", q->category, list);
+        return intake_error_response(req->request_id, ACCORD__V1__CODE__CODE_INVALID,
+                                     "category", msg);
+    }
+    size_t limit = q->limit ? q->limit : LIST_DEFAULT;
+    if (limit > LIST_MAX)
+        limit = LIST_MAX;
+    /* Leave room for the envelope of the response under the message cap. */
+    size_t budget = (size_t)self->cfg->limits.message_max_bytes - 4096, used = 0;
+
+    Accord__V1__Response *r =
+        intake_error_response(req->request_id, ACCORD__V1__CODE__CODE_OK, NULL, NULL);
+    Accord__V1__CaseList *cl = malloc(sizeof *cl);
+    acc_txn_t *txn = NULL;
+    acc_cursor_t *cur = NULL;
+    if (!r || !cl)
+        goto nomem;
+    accord__v1__case_list__init(cl);
+    r->body_case = ACCORD__V1__RESPONSE__BODY_CASES;
+    r->cases = cl;
+    cl->cases = calloc(limit, sizeof *cl->cases);
+    if (!cl->cases)
+        goto nomem;
+    if (acc_store_read_begin(self->store, &txn) != ACC_OK ||
+        acc_cursor_open(txn, self->t_cases, &cur) != ACC_OK)
+        goto internal;
+    unsigned char start[8];
+    acc_store_u64_be(q->after_ordinal + 1, start);
+    const void *k, *v;
+    size_t kl, vl;
+    acc_err err;
+    for (err = acc_cursor_seek(cur, start, 8, &k, &kl, &v, &vl); err == ACC_OK;
+         err = acc_cursor_next(cur, &k, &kl, &v, &vl)) {
+        Accord__V1__Case *c = accord__v1__case__unpack(NULL, vl, v);
+        if (!c)
+            goto internal;
+        if ((status && (int)c->status != status) ||
+            (q->category[0] && strcmp(c->category, q->category) != 0)) {
+            accord__v1__case__free_unpacked(c, NULL);
+            continue;
+        }
+        size_t sz = accord__v1__case__get_packed_size(c) + 8;
+        if (cl->n_cases == limit || used + sz > budget) {
+            accord__v1__case__free_unpacked(c, NULL);
+            cl->more = 1;
+            break;
+        }
+        used += sz;
+        cl->cases[cl->n_cases++] = c;
+    }
+    if (err != ACC_OK && err != ACC_ERR_NOT_FOUND)
+        goto internal;
+    acc_cursor_close(&cur);
+    acc_store_read_end(&txn);
+    return r;
+internal:
+    acc_cursor_close(&cur);
+    acc_store_read_end(&txn);
+    accord__v1__response__free_unpacked(r, NULL);
+    return intake_error_response(req->request_id, ACCORD__V1__CODE__CODE_INTERNAL, "",
+                                 "cannot read the case store");
+nomem:
+    free(cl);
+    accord__v1__response__free_unpacked(r, NULL);
+    return NULL;
+}
+
+static Accord__V1__Response *
+s_get_case(intake_t *self, const Accord__V1__Request *req)
+{
+    const char *number = req->get_case->number;
+    if (!acc_case_number_valid(number))
+        return intake_error_response(req->request_id, ACCORD__V1__CODE__CODE_INVALID, "number",
+                                     "not a case number (expected AGENCY/YEAR/NNNNNN)");
+    Accord__V1__Response *r = NULL;
+    acc_txn_t *txn = NULL;
+    acc_cursor_t *cur = NULL;
+    const void *v;
+    size_t vl;
+    if (acc_store_read_begin(self->store, &txn) != ACC_OK)
+        goto internal;
+    acc_err err = acc_store_get(txn, self->t_case_numbers, number, strlen(number), &v, &vl);
+    if (err == ACC_ERR_NOT_FOUND) {
+        acc_store_read_end(&txn);
+        char msg[160];
+        snprintf(msg, sizeof msg, "no case '%.100s' on this node", number);
+        return intake_error_response(req->request_id, ACCORD__V1__CODE__CODE_NOT_FOUND,
+                                     "number", msg);
+    }
+    if (err != ACC_OK || vl != 8)
+        goto internal;
+    uint64_t ordinal = acc_store_be_u64(v);
+    r = intake_error_response(req->request_id, ACCORD__V1__CODE__CODE_OK, NULL, NULL);
+    Accord__V1__CaseDetail *d = r ? malloc(sizeof *d) : NULL;
+    if (!d)
+        goto nomem;
+    accord__v1__case_detail__init(d);
+    r->body_case = ACCORD__V1__RESPONSE__BODY_CASE_DETAIL;
+    r->case_detail = d;
+    if (s_case_get(self, txn, ordinal, &d->case_info) != ACC_OK)
+        goto internal;
+    size_t budget = (size_t)self->cfg->limits.message_max_bytes - 16384;
+    size_t used = accord__v1__case__get_packed_size(d->case_info), cap = 0;
+    unsigned char start[16];
+    acc_store_u64_be(ordinal, start);
+    acc_store_u64_be(0, start + 8);
+    const void *k;
+    size_t kl;
+    if (acc_cursor_open(txn, self->t_case_reports, &cur) != ACC_OK)
+        goto internal;
+    for (err = acc_cursor_seek(cur, start, 16, &k, &kl, &v, &vl);
+         err == ACC_OK && kl == 16 && memcmp(k, start, 8) == 0;
+         err = acc_cursor_next(cur, &k, &kl, &v, &vl)) {
+        if (used >= budget) {
+            d->reports_omitted++;
+            continue;
+        }
+        const void *ev;
+        size_t evl;
+        if (acc_store_get(txn, self->t_events, (const unsigned char *)k + 8, 8, &ev, &evl) !=
+            ACC_OK)
+            goto internal;
+        Accord__V1__StoredReport *sr = accord__v1__stored_report__unpack(NULL, evl, ev);
+        if (!sr)
+            goto internal;
+        if (d->n_reports == cap) {
+            cap = cap ? cap * 2 : 16;
+            Accord__V1__StoredReport **nr = realloc(d->reports, cap * sizeof *nr);
+            if (!nr) {
+                accord__v1__stored_report__free_unpacked(sr, NULL);
+                goto nomem;
+            }
+            d->reports = nr;
+        }
+        d->reports[d->n_reports++] = sr;
+        used += evl + 8;
+    }
+    acc_cursor_close(&cur);
+    acc_store_read_end(&txn);
+    return r;
+internal:
+    acc_cursor_close(&cur);
+    acc_store_read_end(&txn);
+    accord__v1__response__free_unpacked(r, NULL);
+    return intake_error_response(req->request_id, ACCORD__V1__CODE__CODE_INTERNAL, "",
+                                 "cannot read the case store");
+nomem:
+    acc_cursor_close(&cur);
+    acc_store_read_end(&txn);
+    accord__v1__response__free_unpacked(r, NULL);
+    return NULL;
+}
+
+acc_err
+intake_handle(intake_t *self, Accord__V1__Request *const *reqs, size_t n,
+              Accord__V1__Response **resps)
+{
+    for (size_t i = 0; i < n; i++)
+        resps[i] = NULL;
+    acc_err err = s_submit_all(self, reqs, n, resps);
+    if (err != ACC_OK)
+        goto fail;
+    for (size_t i = 0; i < n; i++) {
+        const Accord__V1__Request *q = reqs[i];
+        switch (q->body_case) {
+        case ACCORD__V1__REQUEST__BODY_SUBMIT:
+            continue;
+        case ACCORD__V1__REQUEST__BODY_PING:
+            resps[i] = s_ping(self, q);
+            break;
+        case ACCORD__V1__REQUEST__BODY_LIST_CASES:
+            resps[i] = s_list(self, q);
+            break;
+        case ACCORD__V1__REQUEST__BODY_GET_CASE:
+            resps[i] = s_get_case(self, q);
+            break;
+        default:
+            resps[i] = intake_error_response(q->request_id, ACCORD__V1__CODE__CODE_INVALID, "body",
+                                             "empty or unknown request type");
+            break;
+        }
+        if (!resps[i]) {
+            err = ACC_ERR_NOMEM;
+            goto fail;
+        }
+    }
+    return ACC_OK;
+fail:
+    for (size_t i = 0; i < n; i++)
+        if (resps[i]) {
+            accord__v1__response__free_unpacked(resps[i], NULL);
+            resps[i] = NULL;
+        }
+    return err;
+}

@@ -1,0 +1,63 @@
+/*
+ * intake — the node's front door: validates reports, canonicalises their content item,
+ * deduplicates them into cases and commits before anything is acknowledged.
+ *
+ * This is the logic without sockets (intake_server.c puts it on ZeroMQ): requests in,
+ * responses out. All submissions handed to one intake_handle call are committed in one
+ * LMDB write transaction (group commit, fsync'd) before any response exists, so a
+ * response that says "stored" is on disk.
+ *
+ * Store layout (LMDB, <data_dir>/intake/), shaped so the hot path appends:
+ *   events        seq (u64 BE)            -> StoredReport      append; intake's stream
+ *   report_ids    uuid (16 bytes)         -> seq ‖ case number  UUIDv7 ids append
+ *   cases         ordinal (u64 BE)        -> Case              append for new cases
+ *   case_numbers  "<agency>/<year>/<n>"   -> ordinal           append within a year
+ *   case_reports  ordinal ‖ seq           -> ""                append for new cases
+ *   meta          "seq", "ordinal", "n/<year>" -> u64 BE counters
+ * The content-key -> open case map lives in memory (intake_index.h), rebuilt at start.
+ */
+#ifndef INTAKE_H
+#define INTAKE_H
+
+#include <stddef.h>
+
+#include "acc_config.h"
+#include "acc_err.h"
+#include "accord/v1/control.pb-c.h"
+
+/* The most reports one SubmitReports request may carry. */
+#define INTAKE_SUBMIT_MAX 1000
+
+typedef struct intake intake_t;
+
+/*
+ * intake_new — open the store under cfg->data_dir/intake and rebuild the index.
+ * @cfg is borrowed and must outlive the intake. Errors: ACC_ERR_IO, ACC_ERR_STORE,
+ * ACC_ERR_NOMEM (ei says what).
+ */
+acc_err intake_new(const acc_config_t *cfg, intake_t **out, acc_errinfo_t *ei);
+
+/* intake_destroy — close the store; NULL-safe; nulls *@self_p. */
+void intake_destroy(intake_t **self_p);
+
+/*
+ * intake_handle — answer @n requests (borrowed). Submissions among them are validated,
+ * then committed together in one write transaction; queries are answered afterwards
+ * from a read snapshot, so they see those submissions. @resps[i] receives the response
+ * to @reqs[i], owned by the caller (accord__v1__response__free_unpacked(r, NULL)).
+ * Bad input never fails the call: it becomes a response with an error status. A full
+ * store gives CODE_RETRY responses and nothing of the batch is stored.
+ * Errors: ACC_ERR_NOMEM only (no response was produced).
+ */
+acc_err intake_handle(intake_t *self, Accord__V1__Request *const *reqs, size_t n,
+                      Accord__V1__Response **resps);
+
+/* intake_error_response — a response with @code and message (for requests that could
+ * not be decoded). NULL when out of memory. */
+Accord__V1__Response *intake_error_response(uint64_t request_id, Accord__V1__Code code,
+                                            const char *field, const char *msg);
+
+/* intake_maintain — periodic housekeeping (stale LMDB readers). */
+void intake_maintain(intake_t *self);
+
+#endif

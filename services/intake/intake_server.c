@@ -1,0 +1,278 @@
+/* intake_server — see intake_server.h. */
+#include "intake_server.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <zmq.h>
+
+#include "acc_codec.h"
+#include "acc_log.h"
+#include "acc_loop.h"
+#include "intake.h"
+
+#define TAG "intake"
+#define MAX_REQUESTS 256 /* requests per group commit */
+
+typedef struct {
+    const acc_config_t *cfg;
+    intake_t *intake;
+    void *router;
+    int lock_fd;
+    zmq_msg_t ids[MAX_REQUESTS];
+    Accord__V1__Request *reqs[MAX_REQUESTS];
+    Accord__V1__Response *resps[MAX_REQUESTS];
+} s_server;
+
+/* The request_id of an undecodable request, when its first field is one (best effort),
+ * so a pipelining client can still tell which request failed. */
+static uint64_t
+s_peek_request_id(const unsigned char *p, size_t len)
+{
+    if (len < 2 || p[0] != 0x08)
+        return 0;
+    uint64_t v = 0;
+    for (size_t i = 1; i < len && i < 11; i++) {
+        v |= (uint64_t)(p[i] & 0x7f) << (7 * (i - 1));
+        if (!(p[i] & 0x80))
+            return v;
+    }
+    return 0;
+}
+
+static void
+s_send(s_server *srv, zmq_msg_t *id, Accord__V1__Response *resp)
+{
+    size_t n = accord__v1__response__get_packed_size(resp);
+    zmq_msg_t body;
+    if (zmq_msg_init_size(&body, n) != 0) {
+        acc_log_error(TAG, "cannot allocate a response of %zu bytes", n);
+        return;
+    }
+    accord__v1__response__pack(resp, zmq_msg_data(&body));
+    /* ROUTER_MANDATORY: a client that went away gives EHOSTUNREACH instead of a silent
+     * drop. The data is committed either way; the client's retry is deduplicated. */
+    if (zmq_msg_send(id, srv->router, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0 ||
+        zmq_msg_send(&body, srv->router, ZMQ_DONTWAIT) < 0) {
+        acc_log_debug(TAG, "response not delivered: %s", zmq_strerror(zmq_errno()));
+        zmq_msg_close(&body);
+    }
+}
+
+static void
+s_reply_error(s_server *srv, zmq_msg_t *id, uint64_t request_id, Accord__V1__Code code,
+              const char *field, const char *msg)
+{
+    Accord__V1__Response *r = intake_error_response(request_id, code, field, msg);
+    if (r) {
+        s_send(srv, id, r);
+        accord__v1__response__free_unpacked(r, NULL);
+    }
+}
+
+/* Receive one request. Returns 1 when one was queued at @slot, 0 when it was answered
+ * with an error at once, -1 when nothing was waiting. */
+static int
+s_recv_one(s_server *srv, size_t slot)
+{
+    zmq_msg_t *id = &srv->ids[slot];
+    zmq_msg_init(id);
+    if (zmq_msg_recv(id, srv->router, ZMQ_DONTWAIT) < 0) {
+        zmq_msg_close(id);
+        return -1;
+    }
+    zmq_msg_t body;
+    zmq_msg_init(&body);
+    if (!zmq_msg_more(id) || zmq_msg_recv(&body, srv->router, 0) < 0) {
+        zmq_msg_close(&body);
+        zmq_msg_close(id);
+        return 0;
+    }
+    int extra = 0;
+    while (zmq_msg_more(&body)) {
+        /* Drain the rest of a multi-frame message; it is answered with an error. */
+        zmq_msg_t more;
+        zmq_msg_init(&more);
+        int more_left = zmq_msg_recv(&more, srv->router, 0) >= 0 && zmq_msg_more(&more);
+        zmq_msg_close(&more);
+        extra = 1;
+        if (!more_left)
+            break;
+    }
+    const unsigned char *data = zmq_msg_data(&body);
+    size_t len = zmq_msg_size(&body);
+    int rc = 1;
+    if (extra) {
+        s_reply_error(srv, id, s_peek_request_id(data, len), ACCORD__V1__CODE__CODE_INVALID,
+                      "frames", "a request is exactly one frame (see docs/protocol.md)");
+        rc = 0;
+    } else {
+        acc_errinfo_t ei;
+        acc_errinfo_clear(&ei);
+        ProtobufCMessage *m = NULL;
+        acc_err err = acc_codec_unpack(&accord__v1__request__descriptor, data, len,
+                                       (size_t)srv->cfg->limits.message_max_bytes, &m, &ei);
+        if (err != ACC_OK) {
+            acc_log_info(TAG, "rejected a request: %s: %s", ei.field, ei.msg);
+            s_reply_error(srv, id, s_peek_request_id(data, len),
+                          err == ACC_ERR_TOO_LARGE ? ACCORD__V1__CODE__CODE_TOO_LARGE
+                                                   : ACCORD__V1__CODE__CODE_INVALID,
+                          ei.field, ei.msg);
+            rc = 0;
+        } else {
+            srv->reqs[slot] = (Accord__V1__Request *)m;
+        }
+    }
+    zmq_msg_close(&body);
+    if (rc == 0)
+        zmq_msg_close(id);
+    return rc;
+}
+
+static acc_err
+s_on_readable(acc_loop_t *loop, void *arg)
+{
+    (void)loop;
+    s_server *srv = arg;
+    size_t n = 0, reports = 0;
+    int64_t deadline = -1;
+    while (n < MAX_REQUESTS && reports < (size_t)srv->cfg->intake.batch_max) {
+        int rc = s_recv_one(srv, n);
+        if (rc > 0) {
+            if (srv->reqs[n]->body_case == ACCORD__V1__REQUEST__BODY_SUBMIT)
+                reports += srv->reqs[n]->submit->n_reports;
+            n++;
+            continue;
+        }
+        if (rc == 0)
+            continue;
+        /* Nothing waiting. Optionally wait a little for more to share the fsync. */
+        if (n == 0 || srv->cfg->intake.commit_wait_us == 0)
+            break;
+        int64_t now = acc_loop_now_ms();
+        if (deadline < 0)
+            deadline = now + (srv->cfg->intake.commit_wait_us + 999) / 1000;
+        if (now >= deadline)
+            break;
+        zmq_pollitem_t it = {.socket = srv->router, .events = ZMQ_POLLIN};
+        if (zmq_poll(&it, 1, (long)(deadline - now)) <= 0)
+            break;
+    }
+    if (n == 0)
+        return ACC_OK;
+    acc_err err = intake_handle(srv->intake, srv->reqs, n, srv->resps);
+    for (size_t i = 0; i < n; i++) {
+        if (err == ACC_OK)
+            s_send(srv, &srv->ids[i], srv->resps[i]);
+        else
+            s_reply_error(srv, &srv->ids[i], srv->reqs[i]->request_id,
+                          ACCORD__V1__CODE__CODE_RETRY, "", "node out of memory; retry later");
+        if (err == ACC_OK)
+            accord__v1__response__free_unpacked(srv->resps[i], NULL);
+        accord__v1__request__free_unpacked(srv->reqs[i], NULL);
+        zmq_msg_close(&srv->ids[i]);
+    }
+    return ACC_OK;
+}
+
+static acc_err
+s_on_maintain(acc_loop_t *loop, void *arg)
+{
+    (void)loop;
+    intake_maintain(((s_server *)arg)->intake);
+    return ACC_OK;
+}
+
+/* Plain TCP carries no authentication until CURVE lands (see README): only loopback. */
+static int
+s_loopback_only(const char *ep)
+{
+    return strncmp(ep, "tcp://127.", 10) == 0 || strncmp(ep, "tcp://localhost:", 16) == 0 ||
+           strncmp(ep, "tcp://[::1]:", 12) == 0;
+}
+
+acc_err
+intake_server_run(const acc_config_t *cfg, void *zctx, volatile sig_atomic_t *stop,
+                  acc_errinfo_t *ei)
+{
+    acc_err err;
+    acc_loop_t *loop = NULL;
+    s_server *srv = calloc(1, sizeof *srv);
+    if (!srv)
+        return ACC_ERR_NOMEM;
+    srv->cfg = cfg;
+    srv->lock_fd = -1;
+    err = ACC_ERR_NET;
+    srv->router = zmq_socket(zctx, ZMQ_ROUTER);
+    if (!srv->router)
+        goto out;
+    /* The socket cap is twice the message limit: up to there a client gets a clear
+     * "too large" answer from the codec; beyond it libzmq drops the connection before
+     * allocating anything. */
+    int64_t cap = cfg->limits.message_max_bytes * 2;
+    int one = 1, linger = 1000, hwm = 100000;
+    zmq_setsockopt(srv->router, ZMQ_MAXMSGSIZE, &cap, sizeof cap);
+    zmq_setsockopt(srv->router, ZMQ_ROUTER_MANDATORY, &one, sizeof one);
+    zmq_setsockopt(srv->router, ZMQ_LINGER, &linger, sizeof linger);
+    zmq_setsockopt(srv->router, ZMQ_SNDHWM, &hwm, sizeof hwm);
+    zmq_setsockopt(srv->router, ZMQ_RCVHWM, &hwm, sizeof hwm);
+
+    /* One intake per data directory: the lock is held until the process ends (a killed
+     * node releases it with its file descriptors), so the socket file below can be
+     * replaced safely. */
+    char lockp[4200];
+    snprintf(lockp, sizeof lockp, "%s/intake.lock", cfg->data_dir);
+    srv->lock_fd = open(lockp, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (srv->lock_fd < 0 || flock(srv->lock_fd, LOCK_EX | LOCK_NB) != 0) {
+        acc_errinfo_set(ei, lockp, "another intake is running on data directory '%s'",
+                        cfg->data_dir);
+        err = ACC_ERR_UNAVAILABLE;
+        goto out;
+    }
+    if ((err = intake_new(cfg, &srv->intake, ei)) != ACC_OK)
+        goto out;
+    err = ACC_ERR_NET;
+    char ep[4200];
+    snprintf(ep, sizeof ep, "ipc://%s", cfg->intake.ipc_path);
+    unlink(cfg->intake.ipc_path); /* a socket file left by a killed node */
+    if (zmq_bind(srv->router, ep) != 0) {
+        acc_errinfo_set(ei, ep, "cannot listen on '%s': %s", ep, zmq_strerror(zmq_errno()));
+        goto out;
+    }
+    acc_log_info(TAG, "listening on %s", ep);
+    if (cfg->intake.bind[0]) {
+        if (!s_loopback_only(cfg->intake.bind)) {
+            acc_errinfo_set(ei, "intake.bind",
+                            "'%s' is not a loopback address; until CURVE authentication is "
+                            "built, intake listens on TCP only on 127.0.0.1 or [::1]",
+                            cfg->intake.bind);
+            err = ACC_ERR_CONFIG;
+            goto out;
+        }
+        if (zmq_bind(srv->router, cfg->intake.bind) != 0) {
+            acc_errinfo_set(ei, "intake.bind", "cannot listen on '%s': %s", cfg->intake.bind,
+                            zmq_strerror(zmq_errno()));
+            goto out;
+        }
+        acc_log_info(TAG, "listening on %s", cfg->intake.bind);
+    }
+    if ((err = acc_loop_new(&loop)) != ACC_OK ||
+        (err = acc_loop_add_socket(loop, srv->router, s_on_readable, srv)) != ACC_OK ||
+        (err = acc_loop_add_timer(loop, 60000, s_on_maintain, srv)) != ACC_OK)
+        goto out;
+    err = acc_loop_run(loop, stop);
+    acc_log_info(TAG, "stopping");
+out:
+    acc_loop_destroy(&loop);
+    if (srv->router)
+        zmq_close(srv->router);
+    intake_destroy(&srv->intake);
+    if (srv->lock_fd >= 0)
+        close(srv->lock_fd);
+    free(srv);
+    return err;
+}

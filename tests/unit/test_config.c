@@ -1,0 +1,712 @@
+/* Unit tests for acc_config: defaults, validation with file:line, includes, check, render. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "acc_config.h"
+#include "acc_test.h"
+
+/* ---- helpers ------------------------------------------------------------------------ */
+
+static char *
+s_write(const char *dir, const char *name, const char *text)
+{
+    char *path = malloc(PATH_MAX);
+    assert_non_null(path);
+    snprintf(path, PATH_MAX, "%s/%s", dir, name);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    assert_int_equal(fputs(text, f) >= 0, 1);
+    assert_int_equal(fclose(f), 0);
+    return path;
+}
+
+static char *
+s_real(const char *dir)
+{
+    char *r = realpath(dir, NULL);
+    assert_non_null(r);
+    return r;
+}
+
+/* Load @text as node.cfg; expect ACC_ERR_CONFIG at line @line (0: the file only) with a
+ * message containing @needle, and the out-parameter untouched. */
+static void
+s_expect_error(const char *text, int line, const char *needle)
+{
+    char *dir = acc_test_tmpdir();
+    char *path = s_write(dir, "node.cfg", text);
+    acc_config_t sentinel, *cfg = &sentinel;
+    acc_errinfo_t ei;
+    acc_err rc = acc_config_load(path, &cfg, &ei);
+    if (rc != ACC_ERR_CONFIG || !strstr(ei.msg, needle))
+        print_error("text:\n%s\nrc=%d field=%s msg=%s\n", text, rc, ei.field, ei.msg);
+    assert_int_equal(rc, ACC_ERR_CONFIG);
+    assert_ptr_equal(cfg, &sentinel);
+    char want[PATH_MAX + 16];
+    if (line > 0)
+        snprintf(want, sizeof want, "%s:%d", path, line);
+    else
+        snprintf(want, sizeof want, "%s", path);
+    assert_string_equal(ei.field, want);
+    assert_non_null(strstr(ei.msg, needle));
+    free(path);
+    acc_test_rmtree(dir);
+}
+
+#define AGENCY "agency = \"stttt-hn\";\n"
+
+/* ---- defaults and a full file ------------------------------------------------------- */
+
+static void
+test_minimal_defaults(void **state)
+{
+    (void)state;
+    char *dir = acc_test_tmpdir();
+    char *path = s_write(dir, "node.cfg", AGENCY);
+    char *real = s_real(dir);
+    acc_config_t *cfg = NULL;
+    acc_errinfo_t ei;
+    assert_int_equal(acc_config_load(path, &cfg, &ei), ACC_OK);
+    assert_non_null(cfg);
+
+    char want[PATH_MAX];
+    assert_string_equal(cfg->path, path);
+    assert_string_equal(cfg->dir, real);
+    assert_string_equal(cfg->agency, "stttt-hn");
+    assert_string_equal(cfg->name, "stttt-hn");
+    snprintf(want, sizeof want, "%s/data", real);
+    assert_string_equal(cfg->data_dir, want);
+    snprintf(want, sizeof want, "%s/keys", real);
+    assert_string_equal(cfg->keys_dir, want);
+    snprintf(want, sizeof want, "%s/data/intake.sock", real);
+    assert_string_equal(cfg->intake.ipc_path, want);
+    assert_int_equal(cfg->log_level, 2);
+    assert_int_equal(cfg->utc_offset_minutes, 420);
+    assert_int_equal(cfg->limits.message_max_bytes, 1048576);
+    assert_int_equal(cfg->limits.url_max_bytes, 8192);
+    assert_int_equal(cfg->limits.text_max_bytes, 32768);
+    assert_string_equal(cfg->intake.bind, "tcp://127.0.0.1:7400");
+    assert_int_equal(cfg->intake.batch_max, 1000);
+    assert_int_equal(cfg->intake.commit_wait_us, 1000);
+    assert_int_equal(cfg->intake.map_size_mb, 64);
+    assert_int_equal(cfg->intake.map_max_mb, 1048576);
+    assert_string_equal(cfg->verification.bind, "tcp://127.0.0.1:7401");
+    assert_string_equal(cfg->assignment.bind, "tcp://127.0.0.1:7402");
+    assert_string_equal(cfg->notification.bind, "tcp://127.0.0.1:7403");
+    assert_string_equal(cfg->reporting.bind, "tcp://127.0.0.1:7404");
+
+    assert_int_equal(cfg->n_categories, 13);
+    assert_string_equal(cfg->categories[0].id, "scam");
+    assert_string_equal(cfg->categories[0].name_vi, "Lừa đảo, gian lận");
+    assert_string_equal(cfg->categories[12].id, "other");
+    const acc_category_t *c = acc_config_category(cfg, "csam");
+    assert_non_null(c);
+    assert_string_equal(c->name_vi, "Xâm hại tình dục trẻ em");
+    assert_null(acc_config_category(cfg, "nope"));
+    assert_null(acc_config_category(cfg, NULL));
+
+    char list[1024];
+    acc_config_category_list(cfg, list, sizeof list);
+    assert_string_equal(list, "scam, phishing-malware, false-information, csam, terrorism, "
+                              "incitement, privacy, impersonation, ip-infringement, gambling, "
+                              "illegal-goods, unlicensed-news, other");
+    char small[12];
+    acc_config_category_list(cfg, small, sizeof small);
+    assert_string_equal(small, "scam, phish");
+
+    acc_config_destroy(&cfg);
+    assert_null(cfg);
+    acc_config_destroy(&cfg); /* twice is fine */
+    acc_config_destroy(NULL);
+    free(real);
+    free(path);
+    acc_test_rmtree(dir);
+}
+
+static void
+test_full_file(void **state)
+{
+    (void)state;
+    char *dir = acc_test_tmpdir();
+    char *path = s_write(dir,
+                         "node.cfg",
+                         "# a full file\n"
+                         "agency = \"so-tttt-01\";\n"
+                         "name = \"Sở TT&TT \\\"Hà Nội\\\"\";\n"
+                         "data_dir = \"./var/./db/../store/\";\n"
+                         "keys_dir = \"/etc/accord//keys/\";\n"
+                         "log_level = \"debug\";\n"
+                         "utc_offset_minutes = -300;\n"
+                         "limits = { message_max_bytes = 2048; url_max_bytes = 0x100;\n"
+                         "           text_max_bytes = 1048576; };\n"
+                         "intake = { bind = \"\"; batch_max = 100000L; commit_wait_us = 0;\n"
+                         "           map_size_mb = 1; map_max_mb = 16777216; };\n"
+                         "verification = { bind = \"tcp://*:9001\"; };\n"
+                         "assignment = { bind = \"tcp://[::1]:9002\"; };\n"
+                         "notification = { bind = \"ipc:///run/accord/notify\"; };\n"
+                         "reporting = { bind = \"tcp://localhost:65535\"; };\n"
+                         "categories = (\n"
+                         "  { id = \"spam\"; vi = \"Tin rác\"; en = \"Spam\"; },\n"
+                         "  { id = \"x\"; vi = \"Khác\"; en = \"Other\"; }\n"
+                         ");\n");
+    char *real = s_real(dir);
+    acc_config_t *cfg = NULL;
+    acc_errinfo_t ei;
+    acc_err rc = acc_config_load(path, &cfg, &ei);
+    if (rc)
+        print_error("%s: %s\n", ei.field, ei.msg);
+    assert_int_equal(rc, ACC_OK);
+    char want[PATH_MAX];
+    assert_string_equal(cfg->agency, "so-tttt-01");
+    assert_string_equal(cfg->name, "Sở TT&TT \"Hà Nội\"");
+    snprintf(want, sizeof want, "%s/var/store", real);
+    assert_string_equal(cfg->data_dir, want);
+    assert_string_equal(cfg->keys_dir, "/etc/accord/keys");
+    snprintf(want, sizeof want, "%s/var/store/intake.sock", real);
+    assert_string_equal(cfg->intake.ipc_path, want);
+    assert_int_equal(cfg->log_level, 3);
+    assert_int_equal(cfg->utc_offset_minutes, -300);
+    assert_int_equal(cfg->limits.message_max_bytes, 2048);
+    assert_int_equal(cfg->limits.url_max_bytes, 256);
+    assert_int_equal(cfg->limits.text_max_bytes, 1048576);
+    assert_string_equal(cfg->intake.bind, "");
+    assert_int_equal(cfg->intake.batch_max, 100000);
+    assert_int_equal(cfg->intake.commit_wait_us, 0);
+    assert_int_equal(cfg->intake.map_size_mb, 1);
+    assert_int_equal(cfg->intake.map_max_mb, 16777216);
+    assert_string_equal(cfg->verification.bind, "tcp://*:9001");
+    assert_string_equal(cfg->assignment.bind, "tcp://[::1]:9002");
+    assert_string_equal(cfg->notification.bind, "ipc:///run/accord/notify");
+    assert_string_equal(cfg->reporting.bind, "tcp://localhost:65535");
+    assert_int_equal(cfg->n_categories, 2);
+    assert_string_equal(cfg->categories[1].id, "x");
+    assert_string_equal(cfg->categories[0].name_vi, "Tin rác");
+    assert_string_equal(cfg->categories[0].name_en, "Spam");
+    assert_null(acc_config_category(cfg, "scam"));
+    char list[64];
+    acc_config_category_list(cfg, list, sizeof list);
+    assert_string_equal(list, "spam, x");
+    acc_config_destroy(&cfg);
+    free(real);
+    free(path);
+    acc_test_rmtree(dir);
+}
+
+/* ---- validation errors, each with file:line ----------------------------------------- */
+
+static void
+test_unknown_keys(void **state)
+{
+    (void)state;
+    s_expect_error(AGENCY "\nagnecy = \"x\";\n", 3, "unknown key 'agnecy'");
+    s_expect_error(AGENCY "intake = {\n  batch_max = 5;\n  bacth_max = 5;\n};\n", 4,
+                   "unknown key 'intake.bacth_max'");
+    s_expect_error(AGENCY "categories = (\n { id = \"a\"; vi = \"A\"; en = \"A\"; },\n"
+                          " { id = \"b\"; vi = \"B\";\n   en = \"B\"; fr = \"B\"; }\n);\n",
+                   5, "unknown key 'categories[1].fr'");
+    /* Wrong-case spelling is a different key. */
+    s_expect_error(AGENCY "Log_Level = \"info\";\n", 2, "unknown key 'Log_Level'");
+}
+
+static void
+test_wrong_types(void **state)
+{
+    (void)state;
+    s_expect_error(AGENCY "intake = { batch_max = \"100\"; };\n", 2,
+                   "'intake.batch_max' must be an integer");
+    s_expect_error(AGENCY "intake = { batch_max = 100.0; };\n", 2,
+                   "'intake.batch_max' must be an integer");
+    s_expect_error(AGENCY "utc_offset_minutes = true;\n", 2,
+                   "'utc_offset_minutes' must be an integer");
+    s_expect_error("agency = 5;\n", 1, "'agency' must be a string");
+    s_expect_error(AGENCY "limits = 5;\n", 2, "'limits' must be a group");
+    s_expect_error(AGENCY "intake = { bind = [\"tcp://x:1\"]; };\n", 2,
+                   "'intake.bind' must be a string");
+    s_expect_error(AGENCY "categories = [\"scam\"];\n", 2, "'categories' must be a list");
+    s_expect_error(AGENCY "categories = ( \"scam\" );\n", 2,
+                   "'categories[0]' must be a group");
+}
+
+static void
+test_integer_ranges(void **state)
+{
+    (void)state;
+    s_expect_error(AGENCY "intake = {\n batch_max = 0;\n};\n", 3,
+                   "'intake.batch_max' must be between 1 and 100000 (got 0)");
+    s_expect_error(AGENCY "limits = { url_max_bytes = 65537; };\n", 2,
+                   "'limits.url_max_bytes' must be between 256 and 65536");
+    s_expect_error(AGENCY "utc_offset_minutes = -721;\n", 2,
+                   "'utc_offset_minutes' must be between -720 and 840");
+    /* libconfig 1.5 wraps this to -1294967296 */
+    s_expect_error(AGENCY "\nintake = {\n batch_max = 3000000000;\n};\n", 4,
+                   "'intake.batch_max' must be between 1 and 100000 (got 3000000000)");
+    /* ... and this one to -420, which is in range: it must still be refused */
+    s_expect_error(AGENCY "utc_offset_minutes = 4294966876;\n", 2,
+                   "'utc_offset_minutes' must be between -720 and 840 (got 4294966876)");
+    s_expect_error(AGENCY "utc_offset_minutes = -4294967716;\n", 2,
+                   "(got -4294967716)");
+    /* hex beyond 31 bits wraps too (0x100000100 reads back as 256) */
+    s_expect_error(AGENCY "limits = { url_max_bytes = 0x100000100; };\n", 2,
+                   "'limits.url_max_bytes' must be between 256 and 65536 (got 0x100000100)");
+    /* with the L suffix the value is right, and still out of range */
+    s_expect_error(AGENCY "intake = { batch_max = 3000000000L; };\n", 2,
+                   "'intake.batch_max' must be between 1 and 100000 (got 3000000000)");
+    s_expect_error(AGENCY "intake = { map_max_mb = 99999999999999999999L; };\n", 2,
+                   "'intake.map_max_mb' must be between");
+    s_expect_error(AGENCY "intake = { map_size_mb = 128;\n map_max_mb = 64; };\n", 3,
+                   "'intake.map_max_mb' (64) must not be below 'intake.map_size_mb' (128)");
+    /* a wrapped literal under an unknown key is reported as the unknown key */
+    s_expect_error(AGENCY "extra = { big = 3000000000; };\n", 2, "unknown key 'extra'");
+}
+
+static void
+test_big_literals_elsewhere_are_harmless(void **state)
+{
+    (void)state;
+    /* 32-bit edge values, and big numbers inside strings and comments, load fine. */
+    char *dir = acc_test_tmpdir();
+    char *path = s_write(dir, "node.cfg",
+                         AGENCY "# 3000000000 in a comment\n"
+                                "/* 4294966876\n  */ name = \"id 3000000000\"; // 99999999999\n"
+                                "intake = { map_max_mb = 0x7FFFFFF; batch_max = +5; };\n"
+                                "limits = { url_max_bytes = 2147483647L; };\n");
+    acc_config_t *cfg = NULL;
+    acc_errinfo_t ei;
+    assert_int_equal(acc_config_load(path, &cfg, &ei), ACC_ERR_CONFIG);
+    assert_non_null(strstr(ei.field, ":6"));
+    assert_non_null(strstr(ei.msg, "'limits.url_max_bytes' must be between 256 and 65536 "
+                                    "(got 2147483647)"));
+    free(path);
+    path = s_write(dir, "node.cfg",
+                   AGENCY "# 3000000000 in a comment\n"
+                          "/* 4294966876\n  */ name = \"id 3000000000\"; // 99999999999\n"
+                          "intake = { map_max_mb = 0x7FFFFFF; batch_max = +5; };\n"
+                          "utc_offset_minutes = -720;\n");
+    assert_int_equal(acc_config_load(path, &cfg, &ei), ACC_OK);
+    assert_string_equal(cfg->name, "id 3000000000");
+    assert_int_equal(cfg->intake.map_max_mb, 0x7FFFFFF);
+    assert_int_equal(cfg->intake.batch_max, 5);
+    assert_int_equal(cfg->utc_offset_minutes, -720);
+    acc_config_destroy(&cfg);
+    free(path);
+    acc_test_rmtree(dir);
+}
+
+static void
+test_bad_strings(void **state)
+{
+    (void)state;
+    static const char *const agencies[] = {"A", "a", "-ab", "ab_c", "Ab", "ab c", "",
+                                           "abcdefghijabcdefghijabcdefghijabc"};
+    for (size_t i = 0; i < sizeof agencies / sizeof agencies[0]; i++) {
+        char text[256];
+        snprintf(text, sizeof text, "\n\nagency = \"%s\";\n", agencies[i]);
+        s_expect_error(text, 3, "'agency' must match");
+    }
+    s_expect_error("name = \"x\";\n", 0, "missing required key 'agency'");
+    static const char *const binds[] = {
+        "tcp://127.0.0.1",   "tcp://127.0.0.1:0", "tcp://127.0.0.1:70000", "udp://x:1",
+        "tcp://:7400",       "tcp://a b:1",       "tcp://x:-1",            "tcp://x:1a",
+        "tcp://[zz]:1",      "ipc://",            "127.0.0.1:7400",        "tcp://x:123456",
+    };
+    for (size_t i = 0; i < sizeof binds / sizeof binds[0]; i++) {
+        char text[256];
+        snprintf(text, sizeof text, AGENCY "reporting = {\n bind = \"%s\"; };\n", binds[i]);
+        s_expect_error(text, 3, "'reporting.bind' must be");
+    }
+    s_expect_error(AGENCY "verification = { bind = \"tcp://127.0.0.1:7400\"; };\n", 2,
+                   "'verification.bind' uses the same endpoint as 'intake.bind'");
+    s_expect_error(AGENCY "log_level = \"verbose\";\n", 2,
+                   "'log_level' must be one of error, warn, info, debug");
+    s_expect_error(AGENCY "name = \"bad \\xff byte\";\n", 2, "'name' must be valid UTF-8");
+    s_expect_error(AGENCY "name = \"\\xc3\\x28\";\n", 2, "'name' must be valid UTF-8");
+    s_expect_error(AGENCY "name = \"tab\\there\";\n", 2, "'name' must not contain control");
+    s_expect_error(AGENCY "name = \"\";\n", 2, "'name' must not be empty");
+    char longname[400];
+    snprintf(longname, sizeof longname, AGENCY "name = \"%0201d\";\n", 0);
+    s_expect_error(longname, 2, "'name' must be at most 200 bytes");
+    s_expect_error(AGENCY "data_dir = \"\";\n", 2, "'data_dir' must not be empty");
+    char longdir[400];
+    snprintf(longdir, sizeof longdir, AGENCY "data_dir = \"/%0120d\";\n", 0);
+    s_expect_error(longdir, 2, "'data_dir' is too long");
+}
+
+static void
+test_categories(void **state)
+{
+    (void)state;
+    s_expect_error(AGENCY "categories = (\n"
+                          "  { id = \"scam\"; vi = \"A\"; en = \"A\"; },\n"
+                          "  { id = \"spam\"; vi = \"B\"; en = \"B\"; },\n"
+                          "  { vi = \"C\"; en = \"C\";\n"
+                          "    id = \"scam\"; }\n"
+                          ");\n",
+                   6, "duplicate category id 'scam'");
+    s_expect_error(AGENCY "categories = ();\n", 2, "'categories' must not be empty");
+    s_expect_error(AGENCY "categories = (\n { id = \"Scam\"; vi = \"A\"; en = \"A\"; });\n", 3,
+                   "'categories[0].id' must match");
+    s_expect_error(AGENCY "categories = (\n { id = \"scam\"; en = \"A\"; });\n", 3,
+                   "missing required key 'categories[0].vi'");
+
+    /* 256 entries are fine, 257 are not */
+    for (int n = 256; n <= 257; n++) {
+        size_t cap = 64 + (size_t)n * 64;
+        char *text = malloc(cap);
+        assert_non_null(text);
+        size_t len = (size_t)snprintf(text, cap, AGENCY "categories = (\n");
+        for (int i = 0; i < n; i++)
+            len += (size_t)snprintf(text + len, cap - len,
+                                    "{ id = \"c%d\"; vi = \"V\"; en = \"E\"; }%s\n", i,
+                                    i + 1 < n ? "," : "");
+        snprintf(text + len, cap - len, ");\n");
+        if (n == 257) {
+            s_expect_error(text, 2, "at most 256");
+        } else {
+            char *dir = acc_test_tmpdir();
+            char *path = s_write(dir, "node.cfg", text);
+            acc_config_t *cfg = NULL;
+            assert_int_equal(acc_config_load(path, &cfg, NULL), ACC_OK);
+            assert_int_equal(cfg->n_categories, 256);
+            assert_string_equal(cfg->categories[255].id, "c255");
+            acc_config_destroy(&cfg);
+            free(path);
+            acc_test_rmtree(dir);
+        }
+        free(text);
+    }
+}
+
+static void
+test_syntax_error(void **state)
+{
+    (void)state;
+    s_expect_error(AGENCY "intake = {\n batch_max = ;\n};\n", 3, "syntax error");
+    s_expect_error(AGENCY "agency = \"again\";\n", 2, "duplicate");
+}
+
+static void
+test_missing_file(void **state)
+{
+    (void)state;
+    char *dir = acc_test_tmpdir();
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s/absent.cfg", dir);
+    acc_config_t *cfg = NULL;
+    acc_errinfo_t ei;
+    assert_int_equal(acc_config_load(path, &cfg, &ei), ACC_ERR_IO);
+    assert_null(cfg);
+    assert_string_equal(ei.field, path);
+    assert_non_null(strstr(ei.msg, "cannot open"));
+    assert_int_equal(acc_config_load(dir, &cfg, &ei), ACC_ERR_IO);
+    assert_null(cfg);
+    assert_int_equal(acc_config_check(path, NULL, NULL), ACC_ERR_IO);
+    acc_test_rmtree(dir);
+}
+
+/* ---- includes ------------------------------------------------------------------------ */
+
+static void
+test_include_relative_to_file(void **state)
+{
+    (void)state;
+    char *dir = acc_test_tmpdir();
+    char sub[PATH_MAX];
+    snprintf(sub, sizeof sub, "%s/conf", dir);
+    assert_int_equal(mkdir(sub, 0700), 0);
+    char *inc = s_write(sub, "intake.cfg", "\nbatch_max = 77;\n@include \"limits.cfg\"\n");
+    char *lim = s_write(sub, "limits.cfg", "commit_wait_us = 5;\n");
+    char *path = s_write(sub, "node.cfg",
+                         AGENCY "intake = {\n@include \"intake.cfg\"\n};\n");
+    char cwd[PATH_MAX];
+    assert_non_null(getcwd(cwd, sizeof cwd));
+    assert_int_equal(chdir("/"), 0);
+
+    acc_config_t *cfg = NULL;
+    acc_errinfo_t ei;
+    acc_err rc = acc_config_load(path, &cfg, &ei);
+    if (rc)
+        print_error("%s: %s\n", ei.field, ei.msg);
+    assert_int_equal(rc, ACC_OK);
+    assert_int_equal(cfg->intake.batch_max, 77);
+    assert_int_equal(cfg->intake.commit_wait_us, 5);
+    acc_config_destroy(&cfg);
+
+    /* An error inside an included file names that file and its line. */
+    free(inc);
+    inc = s_write(sub, "intake.cfg", "\nbatch_max = 77;\n\nbatch_mux = 1;\n");
+    assert_int_equal(acc_config_load(path, &cfg, &ei), ACC_ERR_CONFIG);
+    char *real = s_real(sub);
+    char want[PATH_MAX + 16];
+    snprintf(want, sizeof want, "%s/intake.cfg:4", real);
+    assert_string_equal(ei.field, want);
+    assert_string_equal(ei.msg, "unknown key 'intake.batch_mux'");
+
+    /* A wrapped integer inside an include is caught too. */
+    free(inc);
+    inc = s_write(sub, "intake.cfg", "\n\nbatch_max = 4294967297;\n");
+    assert_int_equal(acc_config_load(path, &cfg, &ei), ACC_ERR_CONFIG);
+    snprintf(want, sizeof want, "%s/intake.cfg:3", real);
+    assert_string_equal(ei.field, want);
+    assert_non_null(strstr(ei.msg, "(got 4294967297)"));
+
+    /* A syntax error inside an include too. */
+    free(inc);
+    inc = s_write(sub, "intake.cfg", "\nbatch_max = 1\n x = ;\n");
+    assert_int_equal(acc_config_load(path, &cfg, &ei), ACC_ERR_CONFIG);
+    snprintf(want, sizeof want, "%s/intake.cfg:3", real);
+    assert_string_equal(ei.field, want);
+
+    /* A missing include is a configuration error at the @include line. */
+    assert_int_equal(unlink(inc), 0);
+    assert_int_equal(acc_config_load(path, &cfg, &ei), ACC_ERR_CONFIG);
+    snprintf(want, sizeof want, "%s:3", path);
+    assert_string_equal(ei.field, want);
+
+    assert_int_equal(chdir(cwd), 0);
+    free(real);
+    free(inc);
+    free(lim);
+    free(path);
+    acc_test_rmtree(dir);
+}
+
+static void
+test_relative_config_path(void **state)
+{
+    (void)state;
+    char *dir = acc_test_tmpdir();
+    char *path = s_write(dir, "node.cfg", AGENCY "data_dir = \"../x/./d\";\n");
+    char *real = s_real(dir);
+    char cwd[PATH_MAX];
+    assert_non_null(getcwd(cwd, sizeof cwd));
+    assert_int_equal(chdir(dir), 0);
+    acc_config_t *cfg = NULL;
+    assert_int_equal(acc_config_load("node.cfg", &cfg, NULL), ACC_OK);
+    assert_string_equal(cfg->path, "node.cfg");
+    assert_string_equal(cfg->dir, real);
+    char want[PATH_MAX];
+    snprintf(want, sizeof want, "%s", real);
+    *strrchr(want, '/') = '\0';
+    strncat(want, "/x/d", sizeof want - strlen(want) - 1);
+    assert_string_equal(cfg->data_dir, want);
+    acc_config_destroy(&cfg);
+    acc_errinfo_t ei;
+    free(path);
+    path = s_write(dir, "node.cfg", AGENCY "bogus = 1;\n");
+    assert_int_equal(acc_config_load("node.cfg", &cfg, &ei), ACC_ERR_CONFIG);
+    assert_string_equal(ei.field, "node.cfg:2");
+    assert_int_equal(chdir(cwd), 0);
+    free(real);
+    free(path);
+    acc_test_rmtree(dir);
+}
+
+/* ---- check ------------------------------------------------------------------------- */
+
+typedef struct {
+    int n;
+    char where[8][PATH_MAX + 16];
+    char msg[8][512];
+} s_reports_t;
+
+static void
+s_collect(void *arg, const char *where, const char *msg)
+{
+    s_reports_t *r = arg;
+    if (r->n < 8) {
+        snprintf(r->where[r->n], sizeof r->where[0], "%s", where);
+        snprintf(r->msg[r->n], sizeof r->msg[0], "%s", msg);
+    }
+    r->n++;
+}
+
+static void
+test_check_reports_all(void **state)
+{
+    (void)state;
+    char *dir = acc_test_tmpdir();
+    char *path = s_write(dir, "node.cfg",
+                         "agency = \"Bad\";\n"
+                         "colour = \"blue\";\n"
+                         "intake = { batch_max = 3000000000;\n"
+                         "  bind = \"tcp://x\"; };\n");
+    s_reports_t r;
+    memset(&r, 0, sizeof r);
+    assert_int_equal(acc_config_check(path, s_collect, &r), ACC_ERR_CONFIG);
+    assert_int_equal(r.n, 4);
+    char want[PATH_MAX + 16];
+    for (int i = 0; i < 4; i++) {
+        static const int lines[] = {1, 2, 3, 4};
+        snprintf(want, sizeof want, "%s:%d", path, lines[i]);
+        assert_string_equal(r.where[i], want);
+    }
+    assert_non_null(strstr(r.msg[0], "'agency' must match"));
+    assert_string_equal(r.msg[1], "unknown key 'colour'");
+    assert_non_null(strstr(r.msg[2], "'intake.batch_max' must be between 1 and 100000"));
+    assert_non_null(strstr(r.msg[3], "'intake.bind' must be"));
+
+    /* A syntax error is one problem. */
+    free(path);
+    path = s_write(dir, "node.cfg", AGENCY "x = = 1;\ny = ;\n");
+    memset(&r, 0, sizeof r);
+    assert_int_equal(acc_config_check(path, s_collect, &r), ACC_ERR_CONFIG);
+    assert_int_equal(r.n, 1);
+    snprintf(want, sizeof want, "%s:2", path);
+    assert_string_equal(r.where[0], want);
+
+    /* A good file: no report. */
+    free(path);
+    path = s_write(dir, "node.cfg", AGENCY);
+    memset(&r, 0, sizeof r);
+    assert_int_equal(acc_config_check(path, s_collect, &r), ACC_OK);
+    assert_int_equal(r.n, 0);
+    assert_int_equal(acc_config_check(path, NULL, NULL), ACC_OK);
+    free(path);
+    acc_test_rmtree(dir);
+}
+
+/* ---- render ------------------------------------------------------------------------- */
+
+static void
+test_render_round_trip(void **state)
+{
+    (void)state;
+    static const struct {
+        int port_base;
+        int want;
+    } cases[] = {{0, 7400}, {1024, 1024}, {65531, 65531}, {7500, 7500}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *text = NULL;
+        acc_errinfo_t ei;
+        const char *name = "Sở TT&TT \"Hà Nội\" \\ test";
+        assert_int_equal(acc_config_render("stttt-hn", name, cases[i].port_base, &text, &ei),
+                         ACC_OK);
+        assert_non_null(text);
+        assert_non_null(strstr(text, "# "));
+        assert_non_null(strstr(text, "Lừa đảo, gian lận"));
+
+        char *dir = acc_test_tmpdir();
+        char *path = s_write(dir, "node.cfg", text);
+        char *real = s_real(dir);
+        acc_config_t *cfg = NULL;
+        acc_err rc = acc_config_load(path, &cfg, &ei);
+        if (rc)
+            print_error("%s: %s\n%s\n", ei.field, ei.msg, text);
+        assert_int_equal(rc, ACC_OK);
+        assert_string_equal(cfg->agency, "stttt-hn");
+        assert_string_equal(cfg->name, name);
+        char want[PATH_MAX];
+        snprintf(want, sizeof want, "%s/data", real);
+        assert_string_equal(cfg->data_dir, want);
+        snprintf(want, sizeof want, "%s/keys", real);
+        assert_string_equal(cfg->keys_dir, want);
+        const char *binds[] = {cfg->intake.bind, cfg->verification.bind, cfg->assignment.bind,
+                               cfg->notification.bind, cfg->reporting.bind};
+        for (int k = 0; k < 5; k++) {
+            snprintf(want, sizeof want, "tcp://127.0.0.1:%d", cases[i].want + k);
+            assert_string_equal(binds[k], want);
+        }
+        assert_int_equal(cfg->log_level, 2);
+        assert_int_equal(cfg->utc_offset_minutes, 420);
+        assert_int_equal(cfg->limits.message_max_bytes, 1048576);
+        assert_int_equal(cfg->limits.url_max_bytes, 8192);
+        assert_int_equal(cfg->limits.text_max_bytes, 32768);
+        assert_int_equal(cfg->intake.batch_max, 1000);
+        assert_int_equal(cfg->intake.commit_wait_us, 1000);
+        assert_int_equal(cfg->intake.map_size_mb, 64);
+        assert_int_equal(cfg->intake.map_max_mb, 1048576);
+
+        /* the written taxonomy equals the built-in one */
+        snprintf(want, sizeof want, "%s/min.cfg", dir);
+        char *min = s_write(dir, "min.cfg", AGENCY);
+        acc_config_t *def = NULL;
+        assert_int_equal(acc_config_load(min, &def, NULL), ACC_OK);
+        assert_int_equal(cfg->n_categories, def->n_categories);
+        for (size_t k = 0; k < def->n_categories; k++) {
+            assert_string_equal(cfg->categories[k].id, def->categories[k].id);
+            assert_string_equal(cfg->categories[k].name_vi, def->categories[k].name_vi);
+            assert_string_equal(cfg->categories[k].name_en, def->categories[k].name_en);
+        }
+        acc_config_destroy(&def);
+        acc_config_destroy(&cfg);
+        free(min);
+        free(real);
+        free(path);
+        free(text);
+        acc_test_rmtree(dir);
+    }
+
+    /* name defaults to the agency */
+    char *text = NULL;
+    assert_int_equal(acc_config_render("ab", NULL, 0, &text, NULL), ACC_OK);
+    assert_non_null(strstr(text, "name = \"ab\";"));
+    free(text);
+}
+
+static void
+test_render_rejects(void **state)
+{
+    (void)state;
+    char *text = (char *)"untouched";
+    acc_errinfo_t ei;
+    assert_int_equal(acc_config_render("Bad", "x", 0, &text, &ei), ACC_ERR_INVALID);
+    assert_string_equal(ei.field, "agency");
+    assert_int_equal(acc_config_render(NULL, "x", 0, &text, &ei), ACC_ERR_INVALID);
+    assert_int_equal(acc_config_render("ab", "x", 1023, &text, &ei), ACC_ERR_INVALID);
+    assert_string_equal(ei.field, "port_base");
+    assert_int_equal(acc_config_render("ab", "x", 65532, &text, &ei), ACC_ERR_INVALID);
+    assert_int_equal(acc_config_render("ab", "x", -1, &text, &ei), ACC_ERR_INVALID);
+    assert_int_equal(acc_config_render("ab", "bad\xff", 0, &text, &ei), ACC_ERR_INVALID);
+    assert_string_equal(ei.field, "name");
+    assert_string_equal(text, "untouched");
+}
+
+static void
+test_valid_agency(void **state)
+{
+    (void)state;
+    assert_true(acc_config_valid_agency("ab"));
+    assert_true(acc_config_valid_agency("0-"));
+    assert_true(acc_config_valid_agency("stttt-hn"));
+    assert_true(acc_config_valid_agency("abcdefghijabcdefghijabcdefghijab")); /* 32 */
+    assert_false(acc_config_valid_agency("abcdefghijabcdefghijabcdefghijabc"));
+    assert_false(acc_config_valid_agency("a"));
+    assert_false(acc_config_valid_agency("-a"));
+    assert_false(acc_config_valid_agency("aB"));
+    assert_false(acc_config_valid_agency("a.b"));
+    assert_false(acc_config_valid_agency(""));
+    assert_false(acc_config_valid_agency(NULL));
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_minimal_defaults),
+        cmocka_unit_test(test_full_file),
+        cmocka_unit_test(test_unknown_keys),
+        cmocka_unit_test(test_wrong_types),
+        cmocka_unit_test(test_integer_ranges),
+        cmocka_unit_test(test_big_literals_elsewhere_are_harmless),
+        cmocka_unit_test(test_bad_strings),
+        cmocka_unit_test(test_categories),
+        cmocka_unit_test(test_syntax_error),
+        cmocka_unit_test(test_missing_file),
+        cmocka_unit_test(test_include_relative_to_file),
+        cmocka_unit_test(test_relative_config_path),
+        cmocka_unit_test(test_check_reports_all),
+        cmocka_unit_test(test_render_round_trip),
+        cmocka_unit_test(test_render_rejects),
+        cmocka_unit_test(test_valid_agency),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,103 @@
+/* accordctl: shared helpers (config, connection, error output). */
+#include <stdarg.h>
+#include <string.h>
+
+#include "ctl.h"
+
+void
+ctl_err(const char *fmt, ...)
+{
+    va_list ap;
+    fputs("accordctl: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
+int
+ctl_opt(int argc, char **argv, int *i, const char *name, const char **out)
+{
+    if (strcmp(argv[*i], name) != 0)
+        return 0;
+    if (*i + 1 >= argc) {
+        ctl_err("'%s' needs a value", name);
+        return -1;
+    }
+    *out = argv[++*i];
+    return 1;
+}
+
+int
+ctl_load_config(ctl_t *ctx)
+{
+    if (ctx->cfg)
+        return 0;
+    if (!ctx->config_path) {
+        ctl_err("%s", ACC_TR(ctx->lang, "this command needs '-c CONFIG' (the node's node.cfg)",
+                             "lệnh này cần '-c CẤU_HÌNH' (tệp node.cfg của nút)"));
+        return CTL_BAD_INPUT;
+    }
+    acc_errinfo_t ei;
+    acc_errinfo_clear(&ei);
+    acc_err err = acc_config_load(ctx->config_path, &ctx->cfg, &ei);
+    if (err != ACC_OK) {
+        ctl_err("%s: %s", ei.field[0] ? ei.field : ctx->config_path,
+                ei.msg[0] ? ei.msg : acc_strerror(err));
+        return CTL_BAD_INPUT;
+    }
+    return 0;
+}
+
+int
+ctl_unreachable(ctl_t *ctx, acc_err err)
+{
+    ctl_err("%s (%s)",
+            ACC_TR(ctx->lang, "the node does not answer: is it running? (make run, accord-node -c ...)",
+                   "nút không trả lời: nút đã chạy chưa? (make run, accord-node -c ...)"),
+            acc_strerror(err));
+    return CTL_FAIL;
+}
+
+int
+ctl_connect(ctl_t *ctx)
+{
+    int rc = ctl_load_config(ctx);
+    if (rc)
+        return rc;
+    char ep[4200];
+    snprintf(ep, sizeof ep, "ipc://%s", ctx->cfg->intake.ipc_path);
+    acc_errinfo_t ei;
+    acc_errinfo_clear(&ei);
+    /* Responses may be larger than requests (a case with many reports): allow 4x. */
+    acc_err err = acc_client_new(ep, (size_t)ctx->cfg->limits.message_max_bytes * 4,
+                                 &ctx->client, &ei);
+    if (err != ACC_OK)
+        return ctl_unreachable(ctx, err);
+    return 0;
+}
+
+int
+ctl_status_exit(ctl_t *ctx, const Accord__V1__Status *st)
+{
+    const char *field = st && st->field[0] ? st->field : NULL;
+    const char *msg = st && st->message[0] ? st->message : "error";
+    if (field)
+        ctl_err("%s: %s", field, msg);
+    else
+        ctl_err("%s", msg);
+    if (!st)
+        return CTL_FAIL;
+    switch (st->code) {
+    case ACCORD__V1__CODE__CODE_INVALID:
+    case ACCORD__V1__CODE__CODE_TOO_LARGE:
+    case ACCORD__V1__CODE__CODE_NOT_FOUND:
+        return CTL_BAD_INPUT;
+    case ACCORD__V1__CODE__CODE_RETRY:
+        ctl_err("%s", ACC_TR(ctx->lang, "the node cannot store now; nothing was stored, try again later",
+                             "nút tạm thời không lưu được; chưa có gì được lưu, hãy thử lại sau"));
+        return CTL_FAIL;
+    default:
+        return CTL_FAIL;
+    }
+}

@@ -1,0 +1,99 @@
+/*
+ * accordctl — the operator's command line for an accord node. It talks to the node's
+ * intake over the ipc socket in the node's data directory (the config says where).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ctl.h"
+
+static void
+s_usage(acc_lang lang, FILE *f)
+{
+    fputs(ACC_TR(lang,
+                 "usage: accordctl [-c CONFIG] COMMAND ...\n"
+                 "\n"
+                 "commands:\n"
+                 "  init DIR --agency ID [--name NAME] [--port-base N]   create a node\n"
+                 "  report submit --url URL --category CAT [--text T] [--description D]\n"
+                 "                [--source S] [--id UUID] [--json]      submit one report\n"
+                 "  report import FILE [--format jsonl|csv] [--category C] [--source S]\n"
+                 "                                                       import a file\n"
+                 "  case list [--status S] [--category C] [--limit N] [--json]\n"
+                 "  case show NUMBER [--json]\n"
+                 "  status [--json]                                      is the node up?\n"
+                 "  url canonical URL                                    canonical form\n"
+                 "\n"
+                 "exit codes: 0 success, 2 bad input, 1 node unreachable or internal failure\n",
+                 "cách dùng: accordctl [-c CẤU_HÌNH] LỆNH ...\n"
+                 "\n"
+                 "các lệnh:\n"
+                 "  init THƯ_MỤC --agency MÃ [--name TÊN] [--port-base N] tạo nút mới\n"
+                 "  report submit --url URL --category LOẠI [--text T] [--description D]\n"
+                 "                [--source NGUỒN] [--id UUID] [--json]   gửi một tin phản ánh\n"
+                 "  report import TỆP [--format jsonl|csv] [--category C] [--source S]\n"
+                 "                                                       nhập từ tệp\n"
+                 "  case list [--status S] [--category C] [--limit N] [--json]\n"
+                 "  case show SỐ_HỒ_SƠ [--json]\n"
+                 "  status [--json]                                      nút có hoạt động?\n"
+                 "  url canonical URL                                    dạng chuẩn của URL\n"
+                 "\n"
+                 "mã thoát: 0 thành công, 2 dữ liệu sai, 1 không kết nối được nút hoặc lỗi "
+                 "nội bộ\n"),
+          f);
+}
+
+int
+main(int argc, char **argv)
+{
+    ctl_t ctx = {.lang = acc_i18n_from_env(), .timeout_ms = 30000};
+    int i = 1;
+    const char *t = getenv("ACCORDCTL_TIMEOUT_MS");
+    if (t && atoi(t) > 0)
+        ctx.timeout_ms = atoi(t);
+    for (; i < argc && argv[i][0] == '-'; i++) {
+        if (strcmp(argv[i], "-c") == 0 || strcmp(argv[i], "--config") == 0) {
+            if (i + 1 >= argc) {
+                ctl_err("%s", ACC_TR(ctx.lang, "'-c' needs a config file",
+                                     "'-c' cần đường dẫn tệp cấu hình"));
+                return CTL_BAD_INPUT;
+            }
+            ctx.config_path = argv[++i];
+        } else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+            s_usage(ctx.lang, stdout);
+            return CTL_OK;
+        } else {
+            ctl_err("%s '%s'", ACC_TR(ctx.lang, "unknown option", "tùy chọn không hợp lệ"),
+                    argv[i]);
+            s_usage(ctx.lang, stderr);
+            return CTL_BAD_INPUT;
+        }
+    }
+    if (i >= argc) {
+        s_usage(ctx.lang, stderr);
+        return CTL_BAD_INPUT;
+    }
+    const char *cmd = argv[i];
+    int sub_argc = argc - i;
+    char **sub_argv = argv + i;
+    int rc;
+    if (strcmp(cmd, "init") == 0)
+        rc = ctl_cmd_init(&ctx, sub_argc, sub_argv);
+    else if (strcmp(cmd, "report") == 0)
+        rc = ctl_cmd_report(&ctx, sub_argc, sub_argv);
+    else if (strcmp(cmd, "case") == 0)
+        rc = ctl_cmd_case(&ctx, sub_argc, sub_argv);
+    else if (strcmp(cmd, "url") == 0)
+        rc = ctl_cmd_url(&ctx, sub_argc, sub_argv);
+    else if (strcmp(cmd, "status") == 0)
+        rc = ctl_cmd_status(&ctx, sub_argc, sub_argv);
+    else {
+        ctl_err("%s '%s'", ACC_TR(ctx.lang, "unknown command", "lệnh không hợp lệ"), cmd);
+        s_usage(ctx.lang, stderr);
+        rc = CTL_BAD_INPUT;
+    }
+    acc_client_destroy(&ctx.client);
+    acc_config_destroy(&ctx.cfg);
+    return rc;
+}
