@@ -34,7 +34,7 @@ SAN_FLAGS :=
 ifneq ($(SANITIZE),)
 SAN_FLAGS := -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
 endif
-INCLUDES = -Icommon -I$(BUILD)/gen -Iservices -Itools/accordctl
+INCLUDES = -Icommon -I$(BUILD)/gen -Iservices -Itools/accordctl -Itests/support
 CFLAGS_ALL = $(BASE_CFLAGS) $(SAN_FLAGS) $(INCLUDES) $(PKG_CFLAGS) $(CFLAGS)
 LDFLAGS_ALL = $(SAN_FLAGS) $(LDFLAGS)
 

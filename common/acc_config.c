@@ -977,8 +977,9 @@ s_read_int(s_ctx_t *ctx, const config_setting_t *s, const char *path, const s_ke
     }
     long long v = config_setting_get_int64(s);
     const s_flag_t *f = s_flag_take(ctx, path);
-    if (f && type == CONFIG_TYPE_INT) {
-        /* libconfig stored a wrapped value: judge the literal as written. */
+    size_t flen = f ? strlen(f->literal) : 0;
+    if (f && (type == CONFIG_TYPE_INT || (flen > 0 && f->literal[flen - 1] == 'L'))) {
+        /* libconfig stored a wrapped or saturated value: judge the literal as written. */
         bool hex = f->literal[0] == '0' && (f->literal[1] == 'x' || f->literal[1] == 'X');
         errno = 0;
         long long real = strtoll(f->literal, NULL, hex ? 16 : 10);
@@ -1512,7 +1513,7 @@ s_render_keys(s_buf_t *b, const s_key_t *keys, size_t n, const char *indent, con
     for (size_t i = 0; i < n; i++) {
         const s_key_t *k = &keys[i];
         char bind[64];
-        if (k->kind == S_GROUP && indent[0] == '\0')
+        if ((k->kind == S_GROUP || k->kind == S_CATEGORIES) && indent[0] == '\0')
             s_buf_printf(b, "\n");
         s_buf_comment(b, indent, k->help);
         s_buf_printf(b, "%s%s = ", indent, k->name);
@@ -1592,8 +1593,7 @@ acc_config_render(const char *agency, const char *name, int port_base, char **ou
                      "# Format: libconfig. Every key except 'agency' is optional and takes\n"
                      "# the value shown here when absent; unknown keys are errors.\n"
                      "# Relative paths, and @include, resolve against this file's directory.\n"
-                     "# Integers beyond 32 bits need the L suffix (3000000000L).\n"
-                     "# Check the file with: accordctl config check\n\n");
+                     "# Integers beyond 32 bits need the L suffix (3000000000L).\n\n");
     s_render_keys(&b, s_root_keys, S_LEN(s_root_keys), "", agency, name, port_base);
     if (b.oom) {
         free(b.p);

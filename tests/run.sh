@@ -12,6 +12,7 @@ export LANG=C.UTF-8 LC_ALL=C.UTF-8
 ONLY=${TEST:-}
 passed=0
 failed=0
+skipped=0
 failures=()
 logdir=$ROOT/$BUILD/test-logs
 mkdir -p "$logdir"
@@ -25,7 +26,9 @@ for t in "$ROOT/$BUILD"/tests/test_*; do
     rc=$?
     total=$(sed -n 's/^\[==========\] Running \([0-9]*\) test(s)\./\1/p' "$log" | awk '{s+=$1} END {print s+0}')
     ok=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test(s)\./\1/p' "$log" | awk '{s+=$1} END {print s+0}')
-    bad=$((total - ok))
+    skip=$(sed -n 's/^\[  SKIPPED \] \([0-9]*\) test(s)\./\1/p' "$log" | awk '{s+=$1} END {print s+0}')
+    bad=$((total - ok - skip))
+    skipped=$((skipped + skip))
     if [ "$rc" -ne 0 ] && [ "$bad" -eq 0 ]; then bad=1; fi
     passed=$((passed + ok))
     failed=$((failed + bad))
@@ -63,5 +66,9 @@ if [ ${#failures[@]} -gt 0 ]; then
     echo "failed suites:"
     printf '  %s\n' "${failures[@]}"
 fi
-echo "$passed passed, $failed failed"
+if [ "$skipped" -gt 0 ]; then
+    echo "$passed passed, $failed failed, $skipped skipped"
+else
+    echo "$passed passed, $failed failed"
+fi
 [ "$failed" -eq 0 ]

@@ -9,10 +9,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "acc_config.h"
-#include "acc_test.h"
+#include "../support/acc_test.h"
 
 /* ---- helpers ------------------------------------------------------------------------ */
 
@@ -277,7 +278,7 @@ test_big_literals_elsewhere_are_harmless(void **state)
     char *path = s_write(dir, "node.cfg",
                          AGENCY "# 3000000000 in a comment\n"
                                 "/* 4294966876\n  */ name = \"id 3000000000\"; // 99999999999\n"
-                                "intake = { map_max_mb = 0x7FFFFFF; batch_max = +5; };\n"
+                                "intake = { map_max_mb = 0xFFFFFF; batch_max = +5; };\n"
                                 "limits = { url_max_bytes = 2147483647L; };\n");
     acc_config_t *cfg = NULL;
     acc_errinfo_t ei;
@@ -289,11 +290,11 @@ test_big_literals_elsewhere_are_harmless(void **state)
     path = s_write(dir, "node.cfg",
                    AGENCY "# 3000000000 in a comment\n"
                           "/* 4294966876\n  */ name = \"id 3000000000\"; // 99999999999\n"
-                          "intake = { map_max_mb = 0x7FFFFFF; batch_max = +5; };\n"
+                          "intake = { map_max_mb = 0xFFFFFF; batch_max = +5; };\n"
                           "utc_offset_minutes = -720;\n");
     assert_int_equal(acc_config_load(path, &cfg, &ei), ACC_OK);
     assert_string_equal(cfg->name, "id 3000000000");
-    assert_int_equal(cfg->intake.map_max_mb, 0x7FFFFFF);
+    assert_int_equal(cfg->intake.map_max_mb, 0xFFFFFF);
     assert_int_equal(cfg->intake.batch_max, 5);
     assert_int_equal(cfg->utc_offset_minutes, -720);
     acc_config_destroy(&cfg);
