@@ -21,12 +21,12 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define CHECK(cond)                                                                             \
-    do {                                                                                       \
-        if (!(cond)) {                                                                         \
-            fprintf(stderr, "fuzz_url: check failed: %s (line %d)\n", #cond, __LINE__);         \
-            abort();                                                                           \
-        }                                                                                      \
+#define CHECK(cond)                                                                                \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            fprintf(stderr, "fuzz_url: check failed: %s (line %d)\n", #cond, __LINE__);            \
+            abort();                                                                               \
+        }                                                                                          \
     } while (0)
 
 static void
@@ -40,8 +40,8 @@ s_check_shape(const char *out)
     }
     CHECK(out[0] >= 'a' && out[0] <= 'z');
     size_t i = 1;
-    while ((out[i] >= 'a' && out[i] <= 'z') || (out[i] >= '0' && out[i] <= '9') ||
-           out[i] == '+' || out[i] == '-' || out[i] == '.')
+    while ((out[i] >= 'a' && out[i] <= 'z') || (out[i] >= '0' && out[i] <= '9') || out[i] == '+' ||
+           out[i] == '-' || out[i] == '.')
         i++;
     CHECK(strncmp(out + i, "://", 3) == 0);
 
