@@ -27,13 +27,15 @@
 #define OBSERVED_MIN_MS 946684800000LL
 #define OBSERVED_SKEW_MS 86400000LL
 
-static const char *const s_tables[] = {"events", "report_ids", "cases", "case_numbers",
-                                       "case_reports", "meta", NULL};
+static const char *const s_tables[] = {"events",       "report_ids", "cases",    "case_numbers",
+                                       "case_reports", "meta",       "contacts", NULL};
+#define CONTACT_FIELD_MAX 200
 
 /* One report of a submission, validated before the write transaction (validation and
  * canonicalisation are pure, so a retried transaction does not redo them). */
 typedef struct {
     const Accord__V1__Report *rep; /* borrowed from the request */
+    const Accord__V1__ReporterContact *contact; /* borrowed; NULL when none */
     size_t req, index;             /* which request, which report in it */
     acc_uuid_t id;
     char id_text[ACC_UUID_TEXT_LEN + 1];
@@ -55,7 +57,8 @@ typedef struct {
 struct intake {
     const acc_config_t *cfg;
     acc_store_t *store;
-    acc_table t_events, t_report_ids, t_cases, t_case_numbers, t_case_reports, t_meta;
+    acc_table t_events, t_report_ids, t_cases, t_case_numbers, t_case_reports, t_meta,
+        t_contacts;
     intake_index_t *index;   /* committed content key -> open case */
     intake_index_t *pending; /* cases opened by the transaction being built */
     acc_uuid_gen_t uuid_gen;
@@ -198,6 +201,7 @@ intake_new(const acc_config_t *cfg, intake_t **out, acc_errinfo_t *ei)
     acc_store_table(self->store, "case_numbers", &self->t_case_numbers);
     acc_store_table(self->store, "case_reports", &self->t_case_reports);
     acc_store_table(self->store, "meta", &self->t_meta);
+    acc_store_table(self->store, "contacts", &self->t_contacts);
     if ((err = intake_index_new(4096, &self->index)) != ACC_OK ||
         (err = intake_index_new((size_t)cfg->intake.batch_max, &self->pending)) != ACC_OK)
         goto fail;
@@ -497,6 +501,7 @@ s_store_report(intake_t *self, acc_txn_t *txn, s_prep *p, uint64_t ordinal)
     sr.opened_case = p->outcome == ACCORD__V1__OUTCOME__OUTCOME_NEW_CASE;
     sr.content_key = p->content_key;
     sr.received_at_ms = self->now_ms;
+    sr.has_contact = p->contact != NULL;
 
     unsigned char k[16];
     acc_store_u64_be(seq, k);
@@ -520,6 +525,19 @@ s_store_report(intake_t *self, acc_txn_t *txn, s_prep *p, uint64_t ordinal)
     if ((err = acc_store_put(txn, self->t_report_ids, p->id.b, 16, v, 8 + cl,
                              ACC_PUT_NOOVERWRITE)) != ACC_OK)
         return err == ACC_ERR_EXISTS ? ACC_ERR_STORE : err;
+
+    if (p->contact) {
+        /* Node-local only: this table is never part of a stream or a federated message. */
+        Accord__V1__ReporterContact c = *p->contact;
+        c.index = 0;
+        unsigned char cb[4 * CONTACT_FIELD_MAX + 32];
+        size_t cl2 = accord__v1__reporter_contact__get_packed_size(&c);
+        if (cl2 > sizeof cb)
+            return ACC_ERR_INTERNAL;
+        accord__v1__reporter_contact__pack(&c, cb);
+        if ((err = acc_store_put(txn, self->t_contacts, k, 8, cb, cl2, ACC_PUT_APPEND)) != ACC_OK)
+            return err;
+    }
 
     acc_store_u64_be(ordinal, k);
     acc_store_u64_be(seq, k + 8);
@@ -648,6 +666,30 @@ s_preps_free(intake_t *self)
     self->n_preps = 0;
 }
 
+/* Contacts must point at a report of the request and stay small. Returns 0 when fine,
+ * else -1 with @field naming the offender. */
+static int
+s_check_contacts(const Accord__V1__SubmitReports *sub, char *field, size_t len)
+{
+    for (size_t c = 0; c < sub->n_contacts; c++) {
+        const Accord__V1__ReporterContact *ct = sub->contacts[c];
+        const char *bad = NULL;
+        if (ct->index >= sub->n_reports)
+            bad = "index";
+        else if (strlen(ct->name) > CONTACT_FIELD_MAX)
+            bad = "name";
+        else if (strlen(ct->email) > CONTACT_FIELD_MAX)
+            bad = "email";
+        else if (strlen(ct->phone) > CONTACT_FIELD_MAX)
+            bad = "phone";
+        if (bad) {
+            snprintf(field, len, "submit.contacts[%zu].%s", c, bad);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 /* Validate and commit every submission among @reqs; fill their responses. */
 static acc_err
 s_submit_all(intake_t *self, Accord__V1__Request *const *reqs, size_t n,
@@ -674,13 +716,27 @@ s_submit_all(intake_t *self, Accord__V1__Request *const *reqs, size_t n,
                 return ACC_ERR_NOMEM;
             continue;
         }
+        char field[96];
+        if (s_check_contacts(reqs[i]->submit, field, sizeof field) != 0) {
+            resps[i] = intake_error_response(reqs[i]->request_id, ACCORD__V1__CODE__CODE_INVALID,
+                                             field, "contact index out of range, or a contact "
+                                                    "field longer than 200 bytes");
+            if (!resps[i])
+                return ACC_ERR_NOMEM;
+            continue;
+        }
         any = 1;
+        size_t first = self->n_preps;
         for (size_t j = 0; j < reqs[i]->submit->n_reports; j++) {
             s_prep *p = &self->preps[self->n_preps++];
             p->rep = reqs[i]->submit->reports[j];
             p->req = i;
             p->index = j;
             s_validate(self, p);
+        }
+        for (size_t c = 0; c < reqs[i]->submit->n_contacts; c++) {
+            const Accord__V1__ReporterContact *ct = reqs[i]->submit->contacts[c];
+            self->preps[first + ct->index].contact = ct;
         }
     }
     if (!any)

@@ -429,6 +429,53 @@ test_store_full(void **state)
     acc_test_rmtree(dir);
 }
 
+/* Contact details are accepted, flagged on the report, and never part of the stored
+ * report (the record a stream or a peer would see); a contact pointing nowhere is refused. */
+static void
+test_contacts(void **state)
+{
+    fixture *fx = *state;
+    Accord__V1__Report *r = s_report(NULL, "http://contact.vn/", NULL, "scam");
+    Accord__V1__ReporterContact ct = ACCORD__V1__REPORTER_CONTACT__INIT, *cts[1] = {&ct};
+    ct.name = "Nguyễn Văn A";
+    ct.phone = "0900000000";
+    Accord__V1__SubmitReports sub = ACCORD__V1__SUBMIT_REPORTS__INIT;
+    sub.reports = &r;
+    sub.n_reports = 1;
+    sub.contacts = cts;
+    sub.n_contacts = 1;
+    Accord__V1__Request req = ACCORD__V1__REQUEST__INIT;
+    req.body_case = ACCORD__V1__REQUEST__BODY_SUBMIT;
+    req.submit = &sub;
+    Accord__V1__Response *resp = s_query(fx->intake, &req);
+    assert_int_equal(s_result(resp, 0)->outcome, ACCORD__V1__OUTCOME__OUTCOME_NEW_CASE);
+    Accord__V1__GetCase g = ACCORD__V1__GET_CASE__INIT;
+    g.number = s_result(resp, 0)->case_number;
+    Accord__V1__Request greq = ACCORD__V1__REQUEST__INIT;
+    greq.body_case = ACCORD__V1__REQUEST__BODY_GET_CASE;
+    greq.get_case = &g;
+    Accord__V1__Response *d = s_query(fx->intake, &greq);
+    assert_int_equal(d->case_detail->n_reports, 1);
+    const Accord__V1__StoredReport *sr = d->case_detail->reports[0];
+    assert_true(sr->has_contact);
+    /* nothing of the contact in the stored report */
+    uint8_t buf[4096];
+    size_t n = accord__v1__stored_report__pack(sr, buf);
+    assert_null(memmem(buf, n, "0900000000", 10));
+    assert_null(memmem(buf, n, "Nguy", 4));
+    accord__v1__response__free_unpacked(d, NULL);
+    accord__v1__response__free_unpacked(resp, NULL);
+
+    ct.index = 1; /* no such report */
+    resp = s_query(fx->intake, &req);
+    assert_int_equal(resp->status->code, ACCORD__V1__CODE__CODE_INVALID);
+    assert_string_equal(resp->status->field, "submit.contacts[0].index");
+    accord__v1__response__free_unpacked(resp, NULL);
+    Accord__V1__Pong p = s_counts(fx->intake);
+    assert_int_equal(p.reports, 1);
+    free(r);
+}
+
 /* --- the server on real sockets ------------------------------------------------------ */
 
 typedef struct {
@@ -662,6 +709,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_rejections, setup, teardown),
         cmocka_unit_test_setup_teardown(test_restart_keeps_numbering, setup, teardown),
         cmocka_unit_test_setup_teardown(test_list_and_show, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_contacts, setup, teardown),
         cmocka_unit_test(test_store_full),
         cmocka_unit_test(test_server_hostile_input),
         cmocka_unit_test(test_server_lock),
