@@ -19,7 +19,7 @@ WERROR ?= 1
 CC ?= cc
 PROTOC_C ?= protoc-c
 
-PKGS := libzmq libprotobuf-c lmdb libconfig libsodium libidn2 jansson
+PKGS := libzmq libprotobuf-c lmdb libconfig libsodium libidn2 jansson libmicrohttpd
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lunistring -lpthread -lm
 

@@ -9,14 +9,16 @@
  * acc_config_check can list all of them while acc_config_load returns the first.
  *
  * libconfig 1.5 wraps a decimal integer that does not fit 32 bits (3000000000 reads back
- * as -1294967296, 4294966876 as -420) and gives no way to notice afterwards. So after a
- * successful parse a small scanner re-reads the file (and its includes), finds every
- * integer literal that libconfig will have wrapped, and records it by key path; reading
- * such a key is then a range error instead of a silently wrong value.
+ * as -1294967296, 4294966876 as -420) and gives no way to notice afterwards. So before
+ * the parse a small scanner reads the file (and its includes), finds every integer
+ * literal that libconfig will wrap, and records it by key path; reading such a key is
+ * then a range error instead of a silently wrong value. The same pass refuses includes
+ * that are not regular files, which would make libconfig 1.5 exit the process.
  */
 #include "acc_config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <libconfig.h>
 #include <libgen.h>
 #include <limits.h>
@@ -27,22 +29,29 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "acc_log.h"
 
-#define S_TEXT_MAX 200         /* bytes of `name` and of a category label */
-#define S_CATEGORIES_MAX 256   /* entries in `categories` */
-#define S_SUN_PATH_MAX 107     /* sizeof(sockaddr_un.sun_path) - 1 on Linux */
-#define S_BIND_MAX 256         /* bytes of an endpoint string */
-#define S_DIR_MAX 4000         /* bytes of data_dir / keys_dir as written */
-#define S_PORT_DEFAULT 7400    /* intake; the other services follow at +1..+4 */
-#define S_PORT_MIN 1024        /* lowest port_base for acc_config_render */
-#define S_PORT_SPAN 5          /* services with a TCP endpoint */
-#define S_KEYPATH_MAX 256      /* "categories[12].id" and the like */
-#define S_FILE_MAX (16 << 20)  /* a config file larger than this is a mistake */
-#define S_INCLUDE_DEPTH 10     /* libconfig 1.5's MAX_INCLUDE_DEPTH */
-#define S_LEX_DEPTH 32         /* nesting the scanner tracks by name; deeper is unknown */
-#define S_FLAGS_MAX 256        /* wrapped literals remembered; more is an error */
+#define S_TEXT_MAX 200       /* bytes of `name` and of a category label */
+#define S_CATEGORIES_MAX 256 /* entries in `categories` */
+#define S_SOURCES_MAX 256    /* entries in `sources` */
+#define S_FEED_TAGS_MAX 1024 /* entries in `feed_tags` */
+#define S_TOKEN_MIN 16       /* bytes of a source's bearer token */
+#define S_TOKEN_MAX 256
+#define S_TOKEN_EXAMPLE "replace-with-a-long-random-secret" /* in the rendered example */
+#define S_SUN_PATH_MAX 107    /* sizeof(sockaddr_un.sun_path) - 1 on Linux */
+#define S_BIND_MAX 256        /* bytes of an endpoint string */
+#define S_DIR_MAX 4000        /* bytes of data_dir / keys_dir as written */
+#define S_PORT_DEFAULT 7400   /* intake; the other services follow at +1..+4 */
+#define S_PORT_MIN 1024       /* lowest port_base for acc_config_render */
+#define S_PORT_LAST 8         /* highest offset from port_base: HTTP */
+#define S_KEYPATH_MAX 256     /* "categories[12].id" and the like */
+#define S_FILE_MAX (16 << 20) /* a config file larger than this is a mistake */
+#define S_INCLUDE_DEPTH 10    /* libconfig 1.5's MAX_INCLUDE_DEPTH */
+#define S_INCLUDE_MAX 64      /* files per load: a self-including fan-out grows fast */
+#define S_LEX_DEPTH 32        /* nesting the scanner tracks by name; deeper is unknown */
+#define S_FLAGS_MAX 256       /* wrapped literals remembered; more is an error */
 
 #define S_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -73,110 +82,302 @@ static const char *const s_level_names[] = {"error", "warn", "info", "debug"};
 /* ---- the key tables ------------------------------------------------------------------ */
 
 typedef enum {
-    S_INT,        /* int64_t, range-checked */
-    S_STRING,     /* char *, with an optional extra rule */
-    S_PATH,       /* char *, made absolute against the file's directory */
-    S_BIND,       /* char *, endpoint; default port S_PORT_DEFAULT + def_int */
-    S_LEVEL,      /* int, one of s_level_names */
-    S_GROUP,      /* { ... } with members in sub */
-    S_CATEGORIES, /* ( { id; vi; en; }, ... ) */
+    S_INT,    /* int64_t, range-checked */
+    S_STRING, /* char *, with an optional extra rule */
+    S_PATH,   /* char *, made absolute against the file's directory */
+    S_BIND,   /* char *, endpoint; default port S_PORT_DEFAULT + def_int */
+    S_LEVEL,  /* int, one of s_level_names */
+    S_GROUP,  /* { ... } with members in sub */
+    S_LIST,   /* ( { ... }, ... ): an array of structs described by elem */
 } s_kind;
 
 typedef struct s_key s_key_t;
 struct s_key {
     const char *name;
     s_kind kind;
-    int64_t min, max;             /* S_INT: inclusive range */
-    int64_t def_int;              /* S_INT, S_LEVEL: default; S_BIND: port offset */
-    const char *def_str;          /* S_STRING, S_PATH: default; NULL: none */
-    size_t offset;                /* into the struct being filled (not for S_GROUP) */
+    int64_t min, max;                        /* S_INT: inclusive range */
+    int64_t def_int;                         /* S_INT, S_LEVEL: default; S_BIND: port offset */
+    const char *def_str;                     /* S_STRING, S_PATH: default; NULL: none */
+    size_t offset;                           /* into the struct being filled (not for S_GROUP) */
     const char *(*check)(const char *value); /* S_STRING: NULL or the problem */
     bool required;
-    const s_key_t *sub;           /* S_GROUP members */
+    bool empty_null;    /* S_STRING, S_PATH: "" means none (NULL) */
+    bool unique;        /* S_STRING in a list element: no two may share it */
+    bool nocase;        /* unique ignoring ASCII case (feed tags match so) */
+    bool secret;        /* never echo the value in a message */
+    bool hostport;      /* S_BIND: "HOST:PORT" (HTTP), not "tcp://HOST:PORT" */
+    const s_key_t *sub; /* S_GROUP members */
     size_t n_sub;
-    const char *help;             /* comment written by acc_config_render */
+    const s_key_t *elem; /* S_LIST: element members; the array is at offset */
+    size_t n_elem, elem_size;
+    size_t count_offset; /* S_LIST: the size_t element count */
+    int max_items;
+    bool non_empty;
+    const char *example; /* S_LIST: commented-out example written by render */
+    const char *help;    /* comment written by acc_config_render */
 };
 
 static const char *s_check_agency(const char *v);
 static const char *s_check_text(const char *v);
 static const char *s_check_category_id(const char *v);
+static const char *s_check_source_name(const char *v);
+static const char *s_check_token(const char *v);
+static const char *s_check_trust(const char *v);
 
 #define S_OFF(field) offsetof(acc_config_t, field)
 
 static const s_key_t s_limits_keys[] = {
-    {.name = "message_max_bytes", .kind = S_INT, .min = 1024, .max = 64 << 20,
-     .def_int = 1 << 20, .offset = S_OFF(limits.message_max_bytes),
+    {.name = "message_max_bytes",
+     .kind = S_INT,
+     .min = 1024,
+     .max = 64 << 20,
+     .def_int = 1 << 20,
+     .offset = S_OFF(limits.message_max_bytes),
      .help = "largest message accepted on any socket (1 KiB .. 64 MiB)"},
-    {.name = "url_max_bytes", .kind = S_INT, .min = 256, .max = 65536, .def_int = 8192,
-     .offset = S_OFF(limits.url_max_bytes), .help = "longest URL in a report (256 .. 65536)"},
-    {.name = "text_max_bytes", .kind = S_INT, .min = 1024, .max = 1 << 20, .def_int = 32768,
+    {.name = "url_max_bytes",
+     .kind = S_INT,
+     .min = 256,
+     .max = 65536,
+     .def_int = 8192,
+     .offset = S_OFF(limits.url_max_bytes),
+     .help = "longest URL in a report (256 .. 65536)"},
+    {.name = "text_max_bytes",
+     .kind = S_INT,
+     .min = 1024,
+     .max = 1 << 20,
+     .def_int = 32768,
      .offset = S_OFF(limits.text_max_bytes),
      .help = "longest text excerpt or description (1 KiB .. 1 MiB)"},
 };
 
 static const s_key_t s_intake_keys[] = {
-    {.name = "bind", .kind = S_BIND, .def_int = 0, .offset = S_OFF(intake.bind),
+    {.name = "bind",
+     .kind = S_BIND,
+     .def_int = 0,
+     .offset = S_OFF(intake.bind),
      .help = "reports API endpoint (cổng nhận tin phản ánh); \"\" for none"},
-    {.name = "batch_max", .kind = S_INT, .min = 1, .max = 100000, .def_int = 1000,
-     .offset = S_OFF(intake.batch_max), .help = "reports per commit (1 .. 100000)"},
-    {.name = "commit_wait_us", .kind = S_INT, .min = 0, .max = 1000000, .def_int = 1000,
+    {.name = "batch_max",
+     .kind = S_INT,
+     .min = 1,
+     .max = 100000,
+     .def_int = 1000,
+     .offset = S_OFF(intake.batch_max),
+     .help = "reports per commit (1 .. 100000)"},
+    {.name = "commit_wait_us",
+     .kind = S_INT,
+     .min = 0,
+     .max = 1000000,
+     .def_int = 1000,
      .offset = S_OFF(intake.commit_wait_us),
      .help = "microseconds to wait for a batch to fill (0 .. 1000000)"},
-    {.name = "map_size_mb", .kind = S_INT, .min = 1, .max = 1048576, .def_int = 64,
-     .offset = S_OFF(intake.map_size_mb), .help = "initial store size in MiB (1 .. 1048576)"},
-    {.name = "map_max_mb", .kind = S_INT, .min = 1, .max = 16777216, .def_int = 1048576,
+    {.name = "map_size_mb",
+     .kind = S_INT,
+     .min = 1,
+     .max = 1048576,
+     .def_int = 64,
+     .offset = S_OFF(intake.map_size_mb),
+     .help = "initial store size in MiB (1 .. 1048576)"},
+    {.name = "map_max_mb",
+     .kind = S_INT,
+     .min = 1,
+     .max = 16777216,
+     .def_int = 1048576,
      .offset = S_OFF(intake.map_max_mb),
      .help = "largest store size in MiB (map_size_mb .. 16777216)"},
 };
 
-#define S_BIND_GROUP(svc, port_off, text)                                                  \
-    static const s_key_t s_##svc##_keys[] = {                                              \
-        {.name = "bind", .kind = S_BIND, .def_int = (port_off), .offset = S_OFF(svc.bind),  \
-         .help = text},                                                                    \
+#define S_BIND_GROUP(svc, port_off, text)                                                          \
+    static const s_key_t s_##svc##_keys[] = {                                                      \
+        {.name = "bind",                                                                           \
+         .kind = S_BIND,                                                                           \
+         .def_int = (port_off),                                                                    \
+         .offset = S_OFF(svc.bind),                                                                \
+         .help = text},                                                                            \
     }
 S_BIND_GROUP(verification, 1, "verification endpoint (thẩm định); \"\" for none");
 S_BIND_GROUP(assignment, 2, "assignment endpoint (giao nhiệm vụ xử lý); \"\" for none");
 S_BIND_GROUP(notification, 3, "notification endpoint (thông báo); \"\" for none");
 S_BIND_GROUP(reporting, 4, "reporting endpoint (báo cáo, thống kê); \"\" for none");
 
-#define S_GROUP_OF(table) .kind = S_GROUP, .sub = (table), .n_sub = S_LEN(table)
-
-static const s_key_t s_root_keys[] = {
-    {.name = "agency", .kind = S_STRING, .offset = S_OFF(agency), .check = s_check_agency,
-     .required = true,
-     .help = "this agency's id (mã cơ quan): 2-32 characters, a-z 0-9 and '-'"},
-    {.name = "name", .kind = S_STRING, .offset = S_OFF(name), .check = s_check_text,
-     .help = "human-readable name (tên cơ quan), UTF-8, at most 200 bytes"},
-    {.name = "data_dir", .kind = S_PATH, .def_str = "data", .offset = S_OFF(data_dir),
-     .help = "store directory (thư mục dữ liệu), relative to this file"},
-    {.name = "keys_dir", .kind = S_PATH, .def_str = "keys", .offset = S_OFF(keys_dir),
-     .help = "CURVE key directory (thư mục khóa), relative to this file"},
-    {.name = "log_level", .kind = S_LEVEL, .def_int = ACC_LOG_INFO, .offset = S_OFF(log_level),
-     .help = "error | warn | info | debug"},
-    {.name = "utc_offset_minutes", .kind = S_INT, .min = -720, .max = 840, .def_int = 420,
-     .offset = S_OFF(utc_offset_minutes),
-     .help = "local time zone, decides the year of a case number (Việt Nam: 420)"},
-    {.name = "limits", S_GROUP_OF(s_limits_keys), .help = "input size limits"},
-    {.name = "intake", S_GROUP_OF(s_intake_keys),
-     .help = "intake: receives reports and stores them (tiếp nhận)"},
-    {.name = "verification", S_GROUP_OF(s_verification_keys), .help = NULL},
-    {.name = "assignment", S_GROUP_OF(s_assignment_keys), .help = NULL},
-    {.name = "notification", S_GROUP_OF(s_notification_keys), .help = NULL},
-    {.name = "reporting", S_GROUP_OF(s_reporting_keys), .help = NULL},
-    {.name = "categories", .kind = S_CATEGORIES,
-     .help = "violation categories (danh mục vi phạm): id [a-z0-9][a-z0-9-]{0,47},\n"
-             "Vietnamese and English labels; at most 256 entries"},
+static const s_key_t s_http_keys[] = {
+    {.name = "bind",
+     .kind = S_BIND,
+     .hostport = true,
+     .def_int = S_PORT_LAST,
+     .offset = S_OFF(http.bind),
+     .help = "HOST:PORT of HTTP ingest and the citizen form; \"\" for no HTTP"},
+    {.name = "body_max_bytes",
+     .kind = S_INT,
+     .min = 1024,
+     .max = 256 << 20,
+     .def_int = 4 << 20,
+     .offset = S_OFF(http.body_max_bytes),
+     .help = "largest request body (1 KiB .. 256 MiB); larger bodies get 413"},
+    {.name = "tls_cert",
+     .kind = S_PATH,
+     .empty_null = true,
+     .offset = S_OFF(http.tls_cert),
+     .help = "PEM certificate, relative to this file; with tls_key: HTTPS"},
+    {.name = "tls_key",
+     .kind = S_PATH,
+     .empty_null = true,
+     .offset = S_OFF(http.tls_key),
+     .help = "PEM private key, relative to this file"},
+    {.name = "citizen_rate_per_minute",
+     .kind = S_INT,
+     .min = 1,
+     .max = 100000,
+     .def_int = 10,
+     .offset = S_OFF(http.citizen_rate_per_minute),
+     .help = "citizen form/API reports per client address and minute (1 .. 100000)"},
 };
 
 #define S_CAT_OFF(field) offsetof(acc_category_t, field)
 
 static const s_key_t s_category_keys[] = {
-    {.name = "id", .kind = S_STRING, .offset = S_CAT_OFF(id), .check = s_check_category_id,
+    {.name = "id",
+     .kind = S_STRING,
+     .offset = S_CAT_OFF(id),
+     .check = s_check_category_id,
+     .required = true,
+     .unique = true},
+    {.name = "vi",
+     .kind = S_STRING,
+     .offset = S_CAT_OFF(name_vi),
+     .check = s_check_text,
      .required = true},
-    {.name = "vi", .kind = S_STRING, .offset = S_CAT_OFF(name_vi), .check = s_check_text,
+    {.name = "en",
+     .kind = S_STRING,
+     .offset = S_CAT_OFF(name_en),
+     .check = s_check_text,
      .required = true},
-    {.name = "en", .kind = S_STRING, .offset = S_CAT_OFF(name_en), .check = s_check_text,
+};
+
+#define S_SRC_OFF(field) offsetof(acc_source_cfg_t, field)
+
+static const s_key_t s_source_keys[] = {
+    {.name = "name",
+     .kind = S_STRING,
+     .offset = S_SRC_OFF(name),
+     .check = s_check_source_name,
+     .required = true,
+     .unique = true},
+    {.name = "token",
+     .kind = S_STRING,
+     .offset = S_SRC_OFF(token),
+     .check = s_check_token,
+     .empty_null = true,
+     .unique = true,
+     .secret = true},
+    {.name = "trust",
+     .kind = S_STRING,
+     .offset = S_SRC_OFF(trust),
+     .check = s_check_trust,
+     .def_str = "medium"},
+    {.name = "confidence",
+     .kind = S_INT,
+     .min = 0,
+     .max = 100,
+     .def_int = 0,
+     .offset = S_SRC_OFF(confidence)},
+    {.name = "rate_per_minute",
+     .kind = S_INT,
+     .min = 0,
+     .max = 1000000,
+     .def_int = 6000,
+     .offset = S_SRC_OFF(rate_per_minute)},
+};
+
+#define S_TAG_OFF(field) offsetof(acc_feed_tagmap_t, field)
+
+static const s_key_t s_feed_tag_keys[] = {
+    {.name = "tag",
+     .kind = S_STRING,
+     .offset = S_TAG_OFF(tag),
+     .check = s_check_text,
+     .required = true,
+     .unique = true,
+     .nocase = true},
+    {.name = "category",
+     .kind = S_STRING,
+     .offset = S_TAG_OFF(category),
+     .check = s_check_category_id,
      .required = true},
+};
+
+#define S_GROUP_OF(table) .kind = S_GROUP, .sub = (table), .n_sub = S_LEN(table)
+#define S_LIST_OF(table, type, field, n_field, max)                                                \
+    .kind = S_LIST, .elem = (table), .n_elem = S_LEN(table), .elem_size = sizeof(type),            \
+    .offset = S_OFF(field), .count_offset = S_OFF(n_field), .max_items = (max)
+
+static const s_key_t s_root_keys[] = {
+    {.name = "agency",
+     .kind = S_STRING,
+     .offset = S_OFF(agency),
+     .check = s_check_agency,
+     .required = true,
+     .help = "this agency's id (mã cơ quan): 2-32 characters, a-z 0-9 and '-'"},
+    {.name = "name",
+     .kind = S_STRING,
+     .offset = S_OFF(name),
+     .check = s_check_text,
+     .help = "human-readable name (tên cơ quan), UTF-8, at most 200 bytes"},
+    {.name = "data_dir",
+     .kind = S_PATH,
+     .def_str = "data",
+     .offset = S_OFF(data_dir),
+     .help = "store directory (thư mục dữ liệu), relative to this file"},
+    {.name = "keys_dir",
+     .kind = S_PATH,
+     .def_str = "keys",
+     .offset = S_OFF(keys_dir),
+     .help = "CURVE key directory (thư mục khóa), relative to this file"},
+    {.name = "log_level",
+     .kind = S_LEVEL,
+     .def_int = ACC_LOG_INFO,
+     .offset = S_OFF(log_level),
+     .help = "error | warn | info | debug"},
+    {.name = "utc_offset_minutes",
+     .kind = S_INT,
+     .min = -720,
+     .max = 840,
+     .def_int = 420,
+     .offset = S_OFF(utc_offset_minutes),
+     .help = "local time zone, decides the year of a case number (Việt Nam: 420)"},
+    {.name = "limits", S_GROUP_OF(s_limits_keys), .help = "input size limits"},
+    {.name = "intake",
+     S_GROUP_OF(s_intake_keys),
+     .help = "intake: receives reports and stores them (tiếp nhận)"},
+    {.name = "verification", S_GROUP_OF(s_verification_keys), .help = NULL},
+    {.name = "assignment", S_GROUP_OF(s_assignment_keys), .help = NULL},
+    {.name = "notification", S_GROUP_OF(s_notification_keys), .help = NULL},
+    {.name = "reporting", S_GROUP_OF(s_reporting_keys), .help = NULL},
+    {.name = "http",
+     S_GROUP_OF(s_http_keys),
+     .help = "HTTP ingest of reports and feeds, and the citizen form (tiếp nhận qua HTTP)"},
+    {.name = "categories",
+     S_LIST_OF(s_category_keys, acc_category_t, categories, n_categories, S_CATEGORIES_MAX),
+     .non_empty = true,
+     .help = "violation categories (danh mục vi phạm): id [a-z0-9][a-z0-9-]{0,47},\n"
+             "Vietnamese and English labels; at most 256 entries"},
+    {.name = "sources",
+     S_LIST_OF(s_source_keys, acc_source_cfg_t, sources, n_sources, S_SOURCES_MAX),
+     .help = "feeds and partners that submit reports (nguồn tin): name\n"
+             "[a-z0-9][a-z0-9._:-]{0,63} (\"citizen\" sets the citizen form's trust); token: bearer token for\n"
+             "HTTP ingest, at least 16 characters (absent: no HTTP access); trust\n"
+             "high|medium|low; confidence 0..100 (0: none); rate_per_minute 0 = unlimited",
+     .example = "sources = (\n"
+                "    { name = \"vncert\"; token = \"" S_TOKEN_EXAMPLE "\";\n"
+                "      trust = \"high\"; confidence = 80; rate_per_minute = 6000; }\n"
+                ");"},
+    {.name = "feed_tags",
+     S_LIST_OF(s_feed_tag_keys, acc_feed_tagmap_t, feed_tags, n_feed_tags, S_FEED_TAGS_MAX),
+     .help = "feed tag -> category (MISP/STIX tags, case-insensitive); the category\n"
+             "must be one of 'categories'",
+     .example = "feed_tags = (\n"
+                "    { tag = \"phishing\"; category = \"phishing-malware\"; },\n"
+                "    { tag = \"malware\"; category = \"phishing-malware\"; }\n"
+                ");"},
 };
 
 /* snprintf for key paths and messages where truncation is acceptable (and expected to
@@ -216,10 +417,10 @@ typedef struct s_ctx {
     bool flags_overflow;
 } s_ctx_t;
 
-static void s_problem_at(s_ctx_t *ctx, const char *where, const char *cover, const char *fmt,
-                         ...) __attribute__((format(printf, 4, 5)));
-static void s_problem(s_ctx_t *ctx, const config_setting_t *s, const char *cover,
-                      const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static void s_problem_at(s_ctx_t *ctx, const char *where, const char *cover, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static void s_problem(s_ctx_t *ctx, const config_setting_t *s, const char *cover, const char *fmt,
+                      ...) __attribute__((format(printf, 4, 5)));
 
 /* How the user sees @file (a libconfig source file name): includes are opened as
  * <include dir>/<name as written>, so show that. */
@@ -407,7 +608,42 @@ s_check_path(const char *v)
     return NULL;
 }
 
-/* "" | "tcp://HOST:PORT" (HOST a name, an address, "*" or "[v6]") | "ipc://PATH" */
+/* HOST:PORT, HOST a name, an IPv4 address, "*" or "[IPv6]", PORT 1..65535. */
+static bool
+s_valid_host_port(const char *host)
+{
+    const char *colon = strrchr(host, ':');
+    if (!colon || colon == host)
+        return false;
+    if (host[0] == '[') {
+        if (colon[-1] != ']' || colon - host < 3)
+            return false;
+        for (const char *p = host + 1; p < colon - 1; p++)
+            if (!strchr("0123456789abcdefABCDEF:.", *p))
+                return false;
+    } else {
+        for (const char *p = host; p < colon; p++) {
+            char c = *p;
+            bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                      c == '.' || c == '-' || c == '_' || c == '*';
+            if (!ok)
+                return false;
+        }
+    }
+    const char *port = colon + 1;
+    size_t plen = strlen(port);
+    if (plen == 0 || plen > 5)
+        return false;
+    long n = 0;
+    for (const char *p = port; *p; p++) {
+        if (*p < '0' || *p > '9')
+            return false;
+        n = n * 10 + (*p - '0');
+    }
+    return n >= 1 && n <= 65535;
+}
+
+/* "" | "tcp://HOST:PORT" | "ipc://PATH" */
 static const char *
 s_check_bind(const char *v)
 {
@@ -426,35 +662,63 @@ s_check_bind(const char *v)
     }
     if (strncmp(v, "tcp://", 6) != 0)
         return bad;
-    const char *host = v + 6, *colon = strrchr(host, ':');
-    if (!colon || colon == host)
-        return bad;
-    if (host[0] == '[') {
-        if (colon[-1] != ']' || colon - host < 3)
-            return bad;
-        for (const char *p = host + 1; p < colon - 1; p++)
-            if (!strchr("0123456789abcdefABCDEF:.", *p))
-                return bad;
-    } else {
-        for (const char *p = host; p < colon; p++) {
-            char c = *p;
-            bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-                      (c >= '0' && c <= '9') || c == '.' || c == '-' || c == '_' || c == '*';
-            if (!ok)
-                return bad;
-        }
+    return s_valid_host_port(v + 6) ? NULL : bad;
+}
+
+/* "" | "HOST:PORT" (the HTTP listener) */
+static const char *
+s_check_host_port(const char *v)
+{
+    if (!*v)
+        return NULL;
+    if (strlen(v) > S_BIND_MAX)
+        return "must be at most 256 bytes";
+    return s_valid_host_port(v) ? NULL
+                                : "must be \"\" (none) or \"HOST:PORT\" with a port from 1 "
+                                  "to 65535";
+}
+
+/* [a-z0-9][a-z0-9._:-]{0,63} */
+static const char *
+s_check_source_name(const char *v)
+{
+    size_t len = strlen(v);
+    bool ok = len >= 1 && len <= 64;
+    for (size_t i = 0; ok && i < len; i++) {
+        char c = v[i];
+        ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+             (i > 0 && (c == '.' || c == '_' || c == ':' || c == '-'));
     }
-    const char *port = colon + 1;
-    size_t plen = strlen(port);
-    if (plen == 0 || plen > 5)
-        return bad;
-    long n = 0;
-    for (const char *p = port; *p; p++) {
-        if (*p < '0' || *p > '9')
-            return bad;
-        n = n * 10 + (*p - '0');
-    }
-    return (n >= 1 && n <= 65535) ? NULL : bad;
+    if (!ok)
+        return "must match [a-z0-9][a-z0-9._:-]{0,63}";
+    /* "citizen" may be listed to give the built-in citizen source a trust level and a
+     * default confidence; the form and the citizen API need no token either way. */
+    return NULL;
+}
+
+static const char *
+s_check_token(const char *v)
+{
+    size_t len = strlen(v);
+    if (len < S_TOKEN_MIN)
+        return "must be at least 16 characters";
+    if (len > S_TOKEN_MAX)
+        return "must be at most 256 characters";
+    for (const unsigned char *p = (const unsigned char *)v; *p; p++)
+        if (*p < 0x21 || *p > 0x7E)
+            return "must be printable ASCII without spaces";
+    /* An example uncommented as is would give every node the same published secret. */
+    if (strcmp(v, S_TOKEN_EXAMPLE) == 0)
+        return "is the example from the generated file: set a random secret";
+    return NULL;
+}
+
+static const char *
+s_check_trust(const char *v)
+{
+    if (strcmp(v, "high") == 0 || strcmp(v, "medium") == 0 || strcmp(v, "low") == 0)
+        return NULL;
+    return "must be one of high, medium, low";
 }
 
 /* ---- paths -------------------------------------------------------------------------- */
@@ -517,9 +781,10 @@ s_abs_dir(const char *path, char **out)
 
 /*
  * A lexer for just enough of libconfig's syntax (comments, strings, names, numbers,
- * brackets, @include) to know the key path of each integer literal. It runs only on
- * files libconfig has already parsed, so it can assume the syntax is valid; on anything
- * else it must merely not crash.
+ * brackets, @include) to know the key path of each integer literal. It runs before
+ * libconfig, on any bytes: on a file that parses, its key paths are right; on one that
+ * does not, libconfig's syntax error is what gets reported, and the lexer must merely
+ * not crash.
  */
 typedef struct s_lex {
     s_ctx_t *ctx;
@@ -530,6 +795,7 @@ typedef struct s_lex {
     int depth;                     /* open aggregates; frame 0 is the root group */
     int lost;                      /* aggregates nested deeper than S_LEX_DEPTH */
     char name[S_KEYPATH_MAX];      /* last setting name seen in the current group */
+    int n_includes;                /* @include files opened so far */
 } s_lex_t;
 
 static void
@@ -727,10 +993,16 @@ s_lex_number(const char *p, const char *end, bool *wraps)
 
 static void s_lex_file(s_lex_t *lx, const char *fspath, int depth);
 
-/* @include "NAME" at @p (just after '@'); returns the bytes consumed. */
+/*
+ * @include "NAME" at @p (just after '@'); returns the bytes consumed and counts newlines
+ * into *@line. The include must name a regular file: libconfig 1.5's scanner calls
+ * exit(2) when it cannot read an include ("input in flex scanner failed": a directory,
+ * `@include ""`), and blocks forever on a FIFO. So this check runs before libconfig
+ * sees the file, and names are kept plain (no escapes, NULs or control characters) so
+ * that the file checked here is the file libconfig opens.
+ */
 static size_t
-s_lex_include(s_lex_t *lx, const char *p, const char *end, int depth, const char *file,
-              int line)
+s_lex_include(s_lex_t *lx, const char *p, const char *end, int depth, const char *file, int *line)
 {
     static const char kw[] = "include";
     const char *q = p;
@@ -743,28 +1015,47 @@ s_lex_include(s_lex_t *lx, const char *p, const char *end, int depth, const char
     if (q == ws || q >= end || *q != '"')
         return 0;
     q++;
+    char where[PATH_MAX + 16];
+    s_fmt(where, sizeof where, "%s:%d", file, *line);
     char name[PATH_MAX];
     size_t n = 0;
+    bool plain = true;
     while (q < end && *q != '"') {
-        char c = *q++;
-        if (c == '\\' && q < end)
-            c = *q++;
+        unsigned char c = (unsigned char)*q++;
+        if (c == '\\' && q < end) {
+            plain = false;
+            c = (unsigned char)*q++;
+        }
+        if (c == '\n')
+            ++*line;
+        if (c < 0x20 || c == 0x7F)
+            plain = false;
         if (n + 1 < sizeof name)
-            name[n++] = c;
+            name[n++] = (char)c;
+        else
+            plain = false;
     }
     name[n] = '\0';
     if (q < end)
         q++;
-    char where[PATH_MAX + 16];
-    snprintf(where, sizeof where, "%s:%d", file, line);
-    if (depth + 1 >= S_INCLUDE_DEPTH) {
+    if (!plain || n == 0) {
+        s_problem_at(lx->ctx, where, NULL,
+                     "@include needs a plain file name (no escapes or control characters)");
+    } else if (depth + 1 >= S_INCLUDE_DEPTH) {
         s_problem_at(lx->ctx, where, NULL, "include file nesting too deep");
+    } else if (++lx->n_includes > S_INCLUDE_MAX) {
+        s_problem_at(lx->ctx, where, NULL, "more than %d @include files", S_INCLUDE_MAX);
     } else {
         /* libconfig 1.5 always opens <include dir>/<name>. */
         char full[PATH_MAX];
         int w = snprintf(full, sizeof full, "%s/%s", lx->ctx->dir, name);
+        struct stat st;
         if (w < 0 || (size_t)w >= sizeof full)
             s_problem_at(lx->ctx, where, NULL, "include path '%s' is too long", name);
+        else if (stat(full, &st) != 0)
+            s_problem_at(lx->ctx, where, NULL, "cannot include '%s': %s", full, strerror(errno));
+        else if (!S_ISREG(st.st_mode))
+            s_problem_at(lx->ctx, where, NULL, "cannot include '%s': not a regular file", full);
         else
             s_lex_file(lx, full, depth + 1);
     }
@@ -777,7 +1068,9 @@ s_lex_buf(s_lex_t *lx, const char *buf, size_t len, const char *file, int depth)
     const char *p = buf, *end = buf + len;
     int line = 1;
     bool bol = true; /* only blanks since the last newline: where @include may start */
-    while (p < end && !lx->ctx->fatal) {
+    /* Any problem found here (an unreadable include) ends the scan: the file will not
+     * be parsed, and going on could repeat the problem once per include. */
+    while (p < end && !lx->ctx->fatal && lx->ctx->n_problems == 0) {
         char c = *p;
         if (c == '\n') {
             line++;
@@ -809,7 +1102,7 @@ s_lex_buf(s_lex_t *lx, const char *buf, size_t len, const char *file, int depth)
             if (p < end)
                 p++;
         } else if (c == '@' && at_bol) {
-            size_t n = s_lex_include(lx, p + 1, end, depth, file, line);
+            size_t n = s_lex_include(lx, p + 1, end, depth, file, &line);
             p += 1 + n;
         } else if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '*') {
             const char *s = p++;
@@ -853,22 +1146,40 @@ s_lex_file(s_lex_t *lx, const char *fspath, int depth)
     s_ctx_t *ctx = lx->ctx;
     FILE *f = fopen(fspath, "r");
     char *buf = NULL;
+    size_t len = 0, cap = 0;
     if (!f) {
         s_problem_at(ctx, fspath, NULL, "cannot read '%s': %s", fspath, strerror(errno));
         return;
     }
-    buf = malloc(S_FILE_MAX + 1);
-    if (!buf) {
-        ctx->fatal = ACC_ERR_NOMEM;
-        goto out;
+    /* Grow as we read: st_size is only a hint (and 0 for pipes). */
+    struct stat st;
+    size_t hint = 4096;
+    if (fstat(fileno(f), &st) == 0 && st.st_size > 0 && st.st_size <= S_FILE_MAX)
+        hint = (size_t)st.st_size + 1;
+    for (;;) {
+        if (!buf || len == cap) {
+            if (cap > S_FILE_MAX) {
+                s_problem_at(ctx, fspath, NULL, "'%s' is larger than 16 MiB", fspath);
+                goto out;
+            }
+            size_t ncap = buf ? cap * 2 : hint;
+            if (ncap > (size_t)S_FILE_MAX + 1)
+                ncap = (size_t)S_FILE_MAX + 1;
+            char *nbuf = realloc(buf, ncap);
+            if (!nbuf) {
+                ctx->fatal = ACC_ERR_NOMEM;
+                goto out;
+            }
+            buf = nbuf;
+            cap = ncap;
+        }
+        size_t n = fread(buf + len, 1, cap - len, f);
+        len += n;
+        if (n == 0)
+            break;
     }
-    size_t len = fread(buf, 1, S_FILE_MAX + 1, f);
     if (ferror(f)) {
         s_problem_at(ctx, fspath, NULL, "cannot read '%s'", fspath);
-        goto out;
-    }
-    if (len > S_FILE_MAX) {
-        s_problem_at(ctx, fspath, NULL, "'%s' is larger than 16 MiB", fspath);
         goto out;
     }
     s_lex_buf(lx, buf, len, fspath, depth);
@@ -895,8 +1206,8 @@ s_flag_take(s_ctx_t *ctx, const char *path)
 static void
 s_store_str(s_ctx_t *ctx, char **dst, const char *v)
 {
-    char *dup = strdup(v);
-    if (!dup) {
+    char *dup = NULL;
+    if (v && !(dup = strdup(v))) {
         ctx->fatal = ACC_ERR_NOMEM;
         return;
     }
@@ -917,12 +1228,13 @@ s_store_path(s_ctx_t *ctx, char **dst, const char *v)
 }
 
 static void
-s_default_bind(int port_base, int64_t off, char *buf, size_t size)
+s_default_bind(const s_key_t *k, int port_base, char *buf, size_t size)
 {
-    snprintf(buf, size, "tcp://127.0.0.1:%d", port_base + (int)off);
+    snprintf(buf, size, "%s127.0.0.1:%d", k->hostport ? "" : "tcp://", port_base + (int)k->def_int);
 }
 
 #define S_FIELD(base, k, type) ((type *)((char *)(base) + (k)->offset))
+#define S_COUNT(base, k) ((size_t *)((char *)(base) + (k)->count_offset))
 
 static void
 s_set_defaults(s_ctx_t *ctx, const s_key_t *keys, size_t n, void *base)
@@ -942,16 +1254,55 @@ s_set_defaults(s_ctx_t *ctx, const s_key_t *keys, size_t n, void *base)
                 s_store_str(ctx, S_FIELD(base, k, char *), k->def_str);
             break;
         case S_PATH:
-            s_store_path(ctx, S_FIELD(base, k, char *), k->def_str);
+            if (k->def_str)
+                s_store_path(ctx, S_FIELD(base, k, char *), k->def_str);
             break;
         case S_BIND:
-            s_default_bind(S_PORT_DEFAULT, k->def_int, bind, sizeof bind);
+            s_default_bind(k, S_PORT_DEFAULT, bind, sizeof bind);
             s_store_str(ctx, S_FIELD(base, k, char *), bind);
             break;
         case S_GROUP:
             s_set_defaults(ctx, k->sub, k->n_sub, base);
             break;
-        case S_CATEGORIES:
+        case S_LIST:
+            break; /* absent lists are empty; the taxonomy is filled in by s_finish */
+        }
+    }
+}
+
+/* Free what the tables say @base owns: strings, and the arrays of lists. */
+static void s_free_keys(const s_key_t *keys, size_t n, void *base);
+
+static void
+s_free_items(const s_key_t *k, void *items, size_t count)
+{
+    for (size_t i = 0; items && i < count; i++)
+        s_free_keys(k->elem, k->n_elem, (char *)items + i * k->elem_size);
+    free(items);
+}
+
+static void
+s_free_keys(const s_key_t *keys, size_t n, void *base)
+{
+    for (size_t i = 0; i < n; i++) {
+        const s_key_t *k = &keys[i];
+        switch (k->kind) {
+        case S_STRING:
+        case S_PATH:
+        case S_BIND:
+            free(*S_FIELD(base, k, char *));
+            *S_FIELD(base, k, char *) = NULL;
+            break;
+        case S_GROUP:
+            s_free_keys(k->sub, k->n_sub, base);
+            break;
+        case S_LIST:
+            s_free_items(k, *S_FIELD(base, k, void *), *S_COUNT(base, k));
+            *S_FIELD(base, k, void *) = NULL;
+            *S_COUNT(base, k) = 0;
+            break;
+        case S_INT:
+        case S_LEVEL:
             break;
         }
     }
@@ -961,14 +1312,13 @@ static void
 s_keypath(char *buf, size_t size, const char *prefix, const char *name)
 {
     if (prefix[0])
-        snprintf(buf, size, "%s.%s", prefix, name ? name : "");
+        s_fmt(buf, size, "%s.%s", prefix, name ? name : "");
     else
-        snprintf(buf, size, "%s", name ? name : "");
+        s_fmt(buf, size, "%s", name ? name : "");
 }
 
 static void
-s_read_int(s_ctx_t *ctx, const config_setting_t *s, const char *path, const s_key_t *k,
-           void *base)
+s_read_int(s_ctx_t *ctx, const config_setting_t *s, const char *path, const s_key_t *k, void *base)
 {
     int type = config_setting_type(s);
     if (type != CONFIG_TYPE_INT && type != CONFIG_TYPE_INT64) {
@@ -984,8 +1334,8 @@ s_read_int(s_ctx_t *ctx, const config_setting_t *s, const char *path, const s_ke
         errno = 0;
         long long real = strtoll(f->literal, NULL, hex ? 16 : 10);
         if (errno == 0 && real >= k->min && real <= k->max)
-            s_problem(ctx, s, path, "'%s' = %s does not fit 32 bits: write %sL", path,
-                      f->literal, f->literal);
+            s_problem(ctx, s, path, "'%s' = %s does not fit 32 bits: write %sL", path, f->literal,
+                      f->literal);
         else
             s_problem(ctx, s, path, "'%s' must be between %lld and %lld (got %s)", path,
                       (long long)k->min, (long long)k->max, f->literal);
@@ -1012,6 +1362,10 @@ s_read_string(s_ctx_t *ctx, const config_setting_t *s, const char *path, const s
     int level = -1;
     if (!v)
         v = "";
+    if (k->empty_null && !*v) {
+        s_store_str(ctx, S_FIELD(base, k, char *), NULL);
+        return;
+    }
     switch (k->kind) {
     case S_STRING:
         why = k->check ? k->check(v) : NULL;
@@ -1020,7 +1374,7 @@ s_read_string(s_ctx_t *ctx, const config_setting_t *s, const char *path, const s
         why = s_check_path(v);
         break;
     case S_BIND:
-        why = s_check_bind(v);
+        why = k->hostport ? s_check_host_port(v) : s_check_bind(v);
         break;
     case S_LEVEL:
         level = acc_log_parse_level(v);
@@ -1043,8 +1397,8 @@ s_read_string(s_ctx_t *ctx, const config_setting_t *s, const char *path, const s
         s_store_str(ctx, S_FIELD(base, k, char *), v);
 }
 
-static void s_read_categories(s_ctx_t *ctx, const config_setting_t *s, const char *path,
-                              acc_config_t *cfg);
+static void s_read_list(s_ctx_t *ctx, const config_setting_t *s, const char *path, const s_key_t *k,
+                        void *base);
 
 static const s_key_t *
 s_find_key(const s_key_t *keys, size_t n, const char *name)
@@ -1057,8 +1411,8 @@ s_find_key(const s_key_t *keys, size_t n, const char *name)
 
 /* Read the members of @group (at key path @prefix) into @base according to @keys. */
 static void
-s_read_group(s_ctx_t *ctx, const config_setting_t *group, const char *prefix,
-             const s_key_t *keys, size_t n, void *base)
+s_read_group(s_ctx_t *ctx, const config_setting_t *group, const char *prefix, const s_key_t *keys,
+             size_t n, void *base)
 {
     int len = config_setting_length(group);
     for (int i = 0; i < len && !ctx->fatal; i++) {
@@ -1081,8 +1435,8 @@ s_read_group(s_ctx_t *ctx, const config_setting_t *group, const char *prefix,
             else
                 s_read_group(ctx, s, path, k->sub, k->n_sub, base);
             break;
-        case S_CATEGORIES:
-            s_read_categories(ctx, s, path, base);
+        case S_LIST:
+            s_read_list(ctx, s, path, k, base);
             break;
         default:
             s_read_string(ctx, s, path, k, base);
@@ -1098,85 +1452,98 @@ s_read_group(s_ctx_t *ctx, const config_setting_t *group, const char *prefix,
     }
 }
 
+/* Element @i of list @k against the elements before it: `unique` members must differ. */
 static void
-s_free_categories(acc_category_t *cats, size_t n)
+s_check_unique(s_ctx_t *ctx, const config_setting_t *e, const char *list_path, const s_key_t *k,
+               const char *items, size_t i)
 {
-    for (size_t i = 0; cats && i < n; i++) {
-        free(cats[i].id);
-        free(cats[i].name_vi);
-        free(cats[i].name_en);
-    }
-    free(cats);
-}
-
-static void
-s_read_categories(s_ctx_t *ctx, const config_setting_t *s, const char *path,
-                  acc_config_t *cfg)
-{
-    if (config_setting_type(s) != CONFIG_TYPE_LIST) {
-        s_problem(ctx, s, path,
-                  "'%s' must be a list of groups: ( { id = \"...\"; vi = \"...\"; "
-                  "en = \"...\"; }, ... )",
-                  path);
-        return;
-    }
-    int n = config_setting_length(s);
-    if (n == 0) {
-        s_problem(ctx, s, path, "'%s' must not be empty", path);
-        return;
-    }
-    if (n > S_CATEGORIES_MAX) {
-        s_problem(ctx, s, path, "'%s' has %d entries, at most %d are allowed", path, n,
-                  S_CATEGORIES_MAX);
-        return;
-    }
-    acc_category_t *cats = calloc((size_t)n, sizeof *cats);
-    if (!cats) {
-        ctx->fatal = ACC_ERR_NOMEM;
-        return;
-    }
-    s_free_categories(cfg->categories, cfg->n_categories);
-    cfg->categories = cats;
-    cfg->n_categories = (size_t)n;
-    for (int i = 0; i < n && !ctx->fatal; i++) {
-        const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
-        char epath[S_KEYPATH_MAX];
-        s_fmt(epath, sizeof epath, "%s[%d]", path, i);
-        if (config_setting_type(e) != CONFIG_TYPE_GROUP) {
-            s_problem(ctx, e, epath, "'%s' must be a group { id = ...; vi = ...; en = ...; }",
-                      epath);
+    for (size_t m = 0; m < k->n_elem; m++) {
+        const s_key_t *ek = &k->elem[m];
+        if (!ek->unique)
             continue;
-        }
-        s_read_group(ctx, e, epath, s_category_keys, S_LEN(s_category_keys), &cats[i]);
-        for (int j = 0; cats[i].id && j < i; j++) {
-            if (cats[j].id && strcmp(cats[j].id, cats[i].id) == 0) {
-                s_problem(ctx, config_setting_get_member(e, "id"), NULL,
-                          "duplicate category id '%s' in '%s'", cats[i].id, path);
+        const char *mine = *S_FIELD(items + i * k->elem_size, ek, char *);
+        for (size_t j = 0; mine && j < i; j++) {
+            const char *other = *S_FIELD(items + j * k->elem_size, ek, char *);
+            if (other && (ek->nocase ? strcasecmp(other, mine) : strcmp(other, mine)) == 0) {
+                const config_setting_t *at = config_setting_get_member(e, ek->name);
+                if (ek->secret)
+                    s_problem(ctx, at ? at : e, NULL,
+                              "duplicate %s: '%s[%zu].%s' repeats '%s[%zu].%s'", ek->name,
+                              list_path, i, ek->name, list_path, j, ek->name);
+                else
+                    s_problem(ctx, at ? at : e, NULL,
+                              "duplicate %s '%s': '%s[%zu].%s' repeats '%s[%zu].%s'", ek->name,
+                              mine, list_path, i, ek->name, list_path, j, ek->name);
                 break;
             }
         }
     }
 }
 
+static void
+s_read_list(s_ctx_t *ctx, const config_setting_t *s, const char *path, const s_key_t *k, void *base)
+{
+    if (config_setting_type(s) != CONFIG_TYPE_LIST) {
+        s_problem(ctx, s, path, "'%s' must be a list of groups: ( { ... }, ... )", path);
+        return;
+    }
+    int n = config_setting_length(s);
+    if (n == 0 && k->non_empty) {
+        s_problem(ctx, s, path, "'%s' must not be empty", path);
+        return;
+    }
+    if (n > k->max_items) {
+        s_problem(ctx, s, path, "'%s' has %d entries, at most %d are allowed", path, n,
+                  k->max_items);
+        return;
+    }
+    char *items = NULL;
+    if (n > 0 && !(items = calloc((size_t)n, k->elem_size))) {
+        ctx->fatal = ACC_ERR_NOMEM;
+        return;
+    }
+    s_free_items(k, *S_FIELD(base, k, void *), *S_COUNT(base, k));
+    *S_FIELD(base, k, void *) = items;
+    *S_COUNT(base, k) = (size_t)n;
+    for (int i = 0; i < n && !ctx->fatal; i++) {
+        const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+        char *item = items + (size_t)i * k->elem_size;
+        char epath[S_KEYPATH_MAX];
+        s_fmt(epath, sizeof epath, "%s[%d]", path, i);
+        if (config_setting_type(e) != CONFIG_TYPE_GROUP) {
+            s_problem(ctx, e, epath, "'%s' must be a group { ... }", epath);
+            continue;
+        }
+        s_set_defaults(ctx, k->elem, k->n_elem, item);
+        s_read_group(ctx, e, epath, k->elem, k->n_elem, item);
+        s_check_unique(ctx, e, path, k, items, (size_t)i);
+    }
+}
+
 static acc_err
-s_default_taxonomy(acc_category_t **out, size_t *n_out)
+s_default_taxonomy(acc_config_t *cfg)
 {
     size_t n = S_LEN(s_default_categories);
     acc_category_t *cats = calloc(n, sizeof *cats);
     if (!cats)
         return ACC_ERR_NOMEM;
+    cfg->categories = cats;
+    cfg->n_categories = n;
     for (size_t i = 0; i < n; i++) {
         cats[i].id = strdup(s_default_categories[i].id);
         cats[i].name_vi = strdup(s_default_categories[i].vi);
         cats[i].name_en = strdup(s_default_categories[i].en);
-        if (!cats[i].id || !cats[i].name_vi || !cats[i].name_en) {
-            s_free_categories(cats, n);
-            return ACC_ERR_NOMEM;
-        }
+        if (!cats[i].id || !cats[i].name_vi || !cats[i].name_en)
+            return ACC_ERR_NOMEM; /* the caller's destroy frees what is there */
     }
-    *out = cats;
-    *n_out = n;
     return ACC_OK;
+}
+
+static const config_setting_t *
+s_setting_or_root(const s_ctx_t *ctx, const char *key)
+{
+    const config_setting_t *s = config_lookup(ctx->lc, key);
+    return s ? s : config_root_setting(ctx->lc);
 }
 
 /* Checks that span keys, once every key has been read. */
@@ -1188,9 +1555,7 @@ s_finish(s_ctx_t *ctx, acc_config_t *cfg)
 
     if (cfg->intake.map_max_mb < cfg->intake.map_size_mb) {
         const config_setting_t *s = config_lookup(ctx->lc, "intake.map_max_mb");
-        if (!s)
-            s = config_lookup(ctx->lc, "intake.map_size_mb");
-        s_problem(ctx, s ? s : config_root_setting(ctx->lc), NULL,
+        s_problem(ctx, s ? s : s_setting_or_root(ctx, "intake.map_size_mb"), NULL,
                   "'intake.map_max_mb' (%lld) must not be below 'intake.map_size_mb' (%lld)",
                   (long long)cfg->intake.map_max_mb, (long long)cfg->intake.map_size_mb);
     }
@@ -1205,8 +1570,7 @@ s_finish(s_ctx_t *ctx, acc_config_t *cfg)
         }
         snprintf(ipc, len, "%s%s", cfg->data_dir, sock);
         if (len - 1 > S_SUN_PATH_MAX) {
-            const config_setting_t *s = config_lookup(ctx->lc, "data_dir");
-            s_problem(ctx, s ? s : config_root_setting(ctx->lc), NULL,
+            s_problem(ctx, s_setting_or_root(ctx, "data_dir"), NULL,
                       "'data_dir' is too long: the intake socket '%s' would be %zu bytes, "
                       "at most %d fit a unix socket address",
                       ipc, len - 1, S_SUN_PATH_MAX);
@@ -1217,29 +1581,50 @@ s_finish(s_ctx_t *ctx, acc_config_t *cfg)
         }
     }
 
-    /* Two services cannot bind one endpoint; say so now rather than at bind time. */
-    static const char *const svc[] = {"intake", "verification", "assignment", "notification",
-                                      "reporting"};
-    const char *binds[] = {cfg->intake.bind, cfg->verification.bind, cfg->assignment.bind,
-                           cfg->notification.bind, cfg->reporting.bind};
+    /* Two listeners cannot share an endpoint; say so now rather than at bind time. */
+    static const char *const svc[] = {"intake",       "verification", "assignment",
+                                      "notification", "reporting",    "http"};
+    char http[S_BIND_MAX + 8] = "";
+    if (cfg->http.bind && cfg->http.bind[0])
+        s_fmt(http, sizeof http, "tcp://%s", cfg->http.bind);
+    const char *binds[] = {cfg->intake.bind,       cfg->verification.bind, cfg->assignment.bind,
+                           cfg->notification.bind, cfg->reporting.bind,    http};
     for (size_t i = 1; i < S_LEN(binds); i++) {
         for (size_t j = 0; j < i; j++) {
             if (binds[i] && binds[j] && binds[i][0] && strcmp(binds[i], binds[j]) == 0) {
                 char key[64];
                 snprintf(key, sizeof key, "%s.bind", svc[i]);
-                const config_setting_t *s = config_lookup(ctx->lc, key);
-                s_problem(ctx, s ? s : config_root_setting(ctx->lc), NULL,
-                          "'%s' uses the same endpoint as '%s.bind' ('%s')", key, svc[j],
-                          binds[i]);
+                s_problem(ctx, s_setting_or_root(ctx, key), NULL,
+                          "'%s' uses the same endpoint as '%s.bind' ('%s')", key, svc[j], binds[i]);
                 break;
             }
         }
     }
 
-    if (!cfg->categories && !ctx->fatal) {
-        acc_err rc = s_default_taxonomy(&cfg->categories, &cfg->n_categories);
+    if (!cfg->http.tls_cert != !cfg->http.tls_key) {
+        const char *set = cfg->http.tls_cert ? "http.tls_cert" : "http.tls_key";
+        const char *unset = cfg->http.tls_cert ? "http.tls_key" : "http.tls_cert";
+        s_problem(ctx, s_setting_or_root(ctx, set), NULL, "'%s' needs '%s' as well", set, unset);
+    }
+
+    bool own_taxonomy = config_lookup(ctx->lc, "categories") != NULL;
+    if (!cfg->categories && !own_taxonomy && !ctx->fatal) {
+        acc_err rc = s_default_taxonomy(cfg);
         if (rc)
             ctx->fatal = rc;
+    }
+
+    /* Every feed tag maps to a category this node has (skipped when the taxonomy itself
+     * failed to load: the error is reported there). */
+    for (size_t i = 0; cfg->categories && i < cfg->n_feed_tags && !ctx->fatal; i++) {
+        const char *cat = cfg->feed_tags[i].category;
+        if (cat && !acc_config_category(cfg, cat)) {
+            const config_setting_t *list = config_lookup(ctx->lc, "feed_tags");
+            const config_setting_t *e = list ? config_setting_get_elem(list, (unsigned)i) : NULL;
+            const config_setting_t *at = e ? config_setting_get_member(e, "category") : NULL;
+            s_problem(ctx, at ? at : s_setting_or_root(ctx, "feed_tags"), NULL,
+                      "'feed_tags[%zu].category' names unknown category '%s'", i, cat);
+        }
     }
 
     for (size_t i = 0; i < ctx->n_flags; i++)
@@ -1251,8 +1636,7 @@ s_finish(s_ctx_t *ctx, acc_config_t *cfg)
         s_problem_at(ctx, ctx->path, NULL, "too many integers that do not fit 32 bits");
 }
 
-static void
-s_io_problem(s_ctx_t *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void s_io_problem(s_ctx_t *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 static void
 s_io_problem(s_ctx_t *ctx, const char *fmt, ...)
@@ -1276,16 +1660,18 @@ s_load(s_ctx_t *ctx, acc_config_t **out)
     acc_err rc;
     const char *path = ctx->path;
 
-    FILE *f = fopen(path, "r");
-    if (!f) {
+    /* Only regular files: libconfig exits the process on a directory and blocks on a
+     * FIFO (O_NONBLOCK keeps this open from blocking on one too). */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) {
         s_io_problem(ctx, "cannot open '%s': %s", path, strerror(errno));
         return ACC_ERR_IO;
     }
     struct stat st;
-    int is_dir = fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode);
-    fclose(f);
-    if (is_dir) {
-        s_io_problem(ctx, "cannot read '%s': it is a directory", path);
+    int regular = fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+    close(fd);
+    if (!regular) {
+        s_io_problem(ctx, "cannot read '%s': not a regular file", path);
         return ACC_ERR_IO;
     }
     rc = s_abs_dir(path, &dir);
@@ -1295,6 +1681,15 @@ s_load(s_ctx_t *ctx, acc_config_t **out)
         return rc;
     }
     ctx->dir = dir;
+
+    /* The scanner runs first: it vets every @include before libconfig opens it, and
+     * finds the literals libconfig will wrap. */
+    s_lex_t lx = {.ctx = ctx, .depth = 1};
+    s_lex_file(&lx, path, 0);
+    if (ctx->fatal || ctx->n_problems > 0) {
+        rc = ctx->fatal ? ctx->fatal : ACC_ERR_CONFIG;
+        goto out;
+    }
 
     config_init(&lc);
     lc_init = true;
@@ -1312,13 +1707,6 @@ s_load(s_ctx_t *ctx, acc_config_t **out)
             s_problem_at(ctx, where, NULL, "%s", text ? text : "syntax error");
             rc = ACC_ERR_CONFIG;
         }
-        goto out;
-    }
-
-    s_lex_t lx = {.ctx = ctx, .depth = 1};
-    s_lex_file(&lx, path, 0);
-    if (ctx->fatal) {
-        rc = ctx->fatal;
         goto out;
     }
 
@@ -1395,19 +1783,10 @@ acc_config_destroy(acc_config_t **self_p)
     if (!self_p || !*self_p)
         return;
     acc_config_t *c = *self_p;
+    s_free_keys(s_root_keys, S_LEN(s_root_keys), c);
     free(c->path);
     free(c->dir);
-    free(c->agency);
-    free(c->name);
-    free(c->data_dir);
-    free(c->keys_dir);
-    free(c->intake.bind);
     free(c->intake.ipc_path);
-    free(c->verification.bind);
-    free(c->assignment.bind);
-    free(c->notification.bind);
-    free(c->reporting.bind);
-    s_free_categories(c->categories, c->n_categories);
     free(c);
     *self_p = NULL;
 }
@@ -1431,12 +1810,47 @@ acc_config_category_list(const acc_config_t *cfg, char *buf, size_t buflen)
     buf[0] = '\0';
     size_t used = 0;
     for (size_t i = 0; cfg && i < cfg->n_categories && used + 1 < buflen; i++) {
-        int w = snprintf(buf + used, buflen - used, "%s%s", i ? ", " : "",
-                         cfg->categories[i].id);
+        int w = snprintf(buf + used, buflen - used, "%s%s", i ? ", " : "", cfg->categories[i].id);
         if (w < 0)
             break;
         used += (size_t)w;
     }
+}
+
+const acc_source_cfg_t *
+acc_config_source(const acc_config_t *cfg, const char *name)
+{
+    if (!cfg || !name)
+        return NULL;
+    for (size_t i = 0; i < cfg->n_sources; i++)
+        if (strcmp(cfg->sources[i].name, name) == 0)
+            return &cfg->sources[i];
+    return NULL;
+}
+
+/* Equal strings, in time that depends on the lengths only, not on where they differ. */
+static bool
+s_token_equal(const char *known, const char *given, size_t given_len)
+{
+    size_t len = strlen(known);
+    unsigned char diff = len != given_len;
+    for (size_t i = 0; i < len; i++)
+        diff |= (unsigned char)known[i] ^ (unsigned char)(i < given_len ? given[i] : 0);
+    return diff == 0;
+}
+
+const acc_source_cfg_t *
+acc_config_source_by_token(const acc_config_t *cfg, const char *token)
+{
+    if (!cfg || !token || !*token)
+        return NULL;
+    size_t len = strlen(token);
+    const acc_source_cfg_t *found = NULL;
+    /* No early exit: every configured token is compared. */
+    for (size_t i = 0; i < cfg->n_sources; i++)
+        if (cfg->sources[i].token && s_token_equal(cfg->sources[i].token, token, len) && !found)
+            found = &cfg->sources[i];
+    return found;
 }
 
 /* ---- rendering ---------------------------------------------------------------------- */
@@ -1513,9 +1927,14 @@ s_render_keys(s_buf_t *b, const s_key_t *keys, size_t n, const char *indent, con
     for (size_t i = 0; i < n; i++) {
         const s_key_t *k = &keys[i];
         char bind[64];
-        if ((k->kind == S_GROUP || k->kind == S_CATEGORIES) && indent[0] == '\0')
+        if ((k->kind == S_GROUP || k->kind == S_LIST) && indent[0] == '\0')
             s_buf_printf(b, "\n");
         s_buf_comment(b, indent, k->help);
+        if (k->example) {
+            /* Lists with no default are shown as a commented-out example. */
+            s_buf_comment(b, indent, k->example);
+            continue;
+        }
         s_buf_printf(b, "%s%s = ", indent, k->name);
         switch (k->kind) {
         case S_INT:
@@ -1533,11 +1952,11 @@ s_render_keys(s_buf_t *b, const s_key_t *keys, size_t n, const char *indent, con
             s_buf_printf(b, ";\n");
             break;
         case S_PATH:
-            s_buf_quoted(b, k->def_str);
+            s_buf_quoted(b, k->def_str ? k->def_str : "");
             s_buf_printf(b, ";\n");
             break;
         case S_BIND:
-            s_default_bind(port_base, k->def_int, bind, sizeof bind);
+            s_default_bind(k, port_base, bind, sizeof bind);
             s_buf_printf(b, "\"%s\";\n", bind);
             break;
         case S_GROUP:
@@ -1545,7 +1964,7 @@ s_render_keys(s_buf_t *b, const s_key_t *keys, size_t n, const char *indent, con
             s_render_keys(b, k->sub, k->n_sub, "    ", agency, name, port_base);
             s_buf_printf(b, "%s};\n", indent);
             break;
-        case S_CATEGORIES:
+        case S_LIST: /* the only list with a default: the taxonomy */
             s_buf_printf(b, "(\n");
             for (size_t j = 0; j < S_LEN(s_default_categories); j++) {
                 s_buf_printf(b, "%s    { id = ", indent);
@@ -1581,9 +2000,9 @@ acc_config_render(const char *agency, const char *name, int port_base, char **ou
     }
     if (port_base == 0)
         port_base = S_PORT_DEFAULT;
-    else if (port_base < S_PORT_MIN || port_base > 65536 - S_PORT_SPAN) {
-        acc_errinfo_set(ei, "port_base", "port base %d must be 0 or between %d and %d",
-                        port_base, S_PORT_MIN, 65536 - S_PORT_SPAN);
+    else if (port_base < S_PORT_MIN || port_base > 65535 - S_PORT_LAST) {
+        acc_errinfo_set(ei, "port_base", "port base %d must be 0 or between %d and %d", port_base,
+                        S_PORT_MIN, 65535 - S_PORT_LAST);
         return ACC_ERR_INVALID;
     }
 

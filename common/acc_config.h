@@ -22,6 +22,21 @@
  *   verification = { bind = "tcp://127.0.0.1:7401"; };   # likewise assignment,
  *   notification, reporting (ports +2, +3, +4)
  *   categories = ( { id = "scam"; vi = "Lừa đảo"; en = "Scam or fraud"; }, ... );
+ *   http = { bind = "127.0.0.1:7408";     # HOST:PORT of HTTP ingest and the citizen form;
+ *                                         # "" = no HTTP. port_base N makes it N+8
+ *            body_max_bytes = 4194304;    # 1 KiB .. 256 MiB: larger bodies get 413
+ *            tls_cert = ""; tls_key = ""; # PEM files (relative to this file): HTTPS when set
+ *            citizen_rate_per_minute = 10; # form/API reports per client address; 1..100000
+ *          };
+ *   sources = ( { name = "vncert";        # [a-z0-9][a-z0-9._:-]{0,63}; "citizen" is built in
+ *                 token = "...";          # bearer token for HTTP ingest (>= 16 chars); absent
+ *                                         # or "" = no HTTP access for this source
+ *                 trust = "high";         # high|medium|low (default medium)
+ *                 confidence = 80;        # default confidence 0..100 (default 0 = none)
+ *                 rate_per_minute = 6000; # HTTP reports per minute; 0 = unlimited
+ *               }, ... );
+ *   feed_tags = ( { tag = "phishing"; category = "phishing-malware"; }, ... );
+ *                                         # feed tag -> category; category must exist
  */
 #ifndef ACC_CONFIG_H
 #define ACC_CONFIG_H
@@ -30,12 +45,21 @@
 #include <stdint.h>
 
 #include "acc_err.h"
+#include "acc_feed.h"
 
 typedef struct acc_category {
     char *id;      /* [a-z0-9][a-z0-9-]{0,47} */
     char *name_vi; /* Vietnamese label */
     char *name_en; /* English label */
 } acc_category_t;
+
+typedef struct acc_source_cfg {
+    char *name;              /* source name as recorded on reports */
+    char *token;             /* bearer token; NULL when the source has no HTTP access */
+    char *trust;             /* "high", "medium" or "low" */
+    int64_t confidence;      /* default confidence 0..100 (0 = none) */
+    int64_t rate_per_minute; /* HTTP reports per minute, 0 = unlimited (default 6000) */
+} acc_source_cfg_t;
 
 typedef struct acc_service_cfg {
     char *bind; /* TCP endpoint, e.g. "tcp://127.0.0.1:7401"; "" when none */
@@ -70,6 +94,19 @@ typedef struct acc_config {
 
     acc_category_t *categories; /* never empty: the default taxonomy when absent */
     size_t n_categories;
+
+    struct {
+        char *bind;                      /* "HOST:PORT" or "" (default "127.0.0.1:7408") */
+        char *tls_cert, *tls_key;        /* absolute paths, or NULL (plain HTTP) */
+        int64_t body_max_bytes;          /* 1 KiB .. 256 MiB, default 4 MiB */
+        int64_t citizen_rate_per_minute; /* 1 .. 100000, default 10 */
+    } http;
+
+    acc_source_cfg_t *sources; /* may be empty (n_sources == 0) */
+    size_t n_sources;
+
+    acc_feed_tagmap_t *feed_tags; /* may be empty; every category exists in categories */
+    size_t n_feed_tags;
 } acc_config_t;
 
 /*
@@ -101,12 +138,21 @@ void acc_config_category_list(const acc_config_t *cfg, char *buf, size_t buflen)
 /*
  * acc_config_render — text of a complete, commented node.cfg for `accordctl init`,
  * with the default taxonomy written out so the operator can edit it.
- * @port_base: TCP ports port_base (intake) .. port_base+4; 0 for the defaults 7400...
+ * @port_base: TCP ports port_base (intake) .. port_base+4, and HTTP port_base+8; 0 for
+ * the defaults 7400... and 7408. The rendered file has an example `sources` entry and an
+ * example `feed_tags` list, commented out.
  * @out: malloc'd, owned by the caller. Errors: ACC_ERR_INVALID (bad agency id or port),
  * ACC_ERR_NOMEM.
  */
 acc_err acc_config_render(const char *agency, const char *name, int port_base, char **out,
                           acc_errinfo_t *ei);
+
+/* acc_config_source — the configured source named @name, or NULL. Borrowed. */
+const acc_source_cfg_t *acc_config_source(const acc_config_t *cfg, const char *name);
+
+/* acc_config_source_by_token — the source whose token equals @token (compared in constant
+ * time), or NULL. Borrowed. */
+const acc_source_cfg_t *acc_config_source_by_token(const acc_config_t *cfg, const char *token);
 
 /* acc_config_valid_agency — true when @id is a valid agency id. */
 int acc_config_valid_agency(const char *id);

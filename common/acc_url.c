@@ -70,31 +70,31 @@ static const struct s_tracking {
     bool prefix;
     const char *const *hosts;
 } s_tracking[] = {
-    {"utm_", true, NULL},     /* Google Analytics campaign tags: utm_source, ... */
-    {"fbclid", false, NULL},  /* Facebook click id */
-    {"gclid", false, NULL},   /* Google Ads click id */
-    {"gclsrc", false, NULL},  /* Google Ads click source */
-    {"dclid", false, NULL},   /* Google Display click id */
-    {"gbraid", false, NULL},  /* Google Ads (iOS, app to web) */
-    {"wbraid", false, NULL},  /* Google Ads (iOS, web to app) */
-    {"msclkid", false, NULL}, /* Microsoft Ads click id */
-    {"mc_cid", false, NULL},  /* Mailchimp campaign id */
-    {"mc_eid", false, NULL},  /* Mailchimp recipient id */
-    {"yclid", false, NULL},   /* Yandex click id */
-    {"igshid", false, NULL},  /* Instagram share id */
-    {"igsh", false, NULL},    /* Instagram share id, newer form */
-    {"_ga", false, NULL},     /* Google Analytics cross-domain linker */
-    {"_gl", false, NULL},     /* Google linker */
-    {"ref_src", false, NULL}, /* Twitter/X referral source */
-    {"twclid", false, NULL},  /* Twitter/X click id */
-    {"ttclid", false, NULL},  /* TikTok click id */
+    {"utm_", true, NULL},       /* Google Analytics campaign tags: utm_source, ... */
+    {"fbclid", false, NULL},    /* Facebook click id */
+    {"gclid", false, NULL},     /* Google Ads click id */
+    {"gclsrc", false, NULL},    /* Google Ads click source */
+    {"dclid", false, NULL},     /* Google Display click id */
+    {"gbraid", false, NULL},    /* Google Ads (iOS, app to web) */
+    {"wbraid", false, NULL},    /* Google Ads (iOS, web to app) */
+    {"msclkid", false, NULL},   /* Microsoft Ads click id */
+    {"mc_cid", false, NULL},    /* Mailchimp campaign id */
+    {"mc_eid", false, NULL},    /* Mailchimp recipient id */
+    {"yclid", false, NULL},     /* Yandex click id */
+    {"igshid", false, NULL},    /* Instagram share id */
+    {"igsh", false, NULL},      /* Instagram share id, newer form */
+    {"_ga", false, NULL},       /* Google Analytics cross-domain linker */
+    {"_gl", false, NULL},       /* Google linker */
+    {"ref_src", false, NULL},   /* Twitter/X referral source */
+    {"twclid", false, NULL},    /* Twitter/X click id */
+    {"ttclid", false, NULL},    /* TikTok click id */
     {"li_fat_id", false, NULL}, /* LinkedIn click id */
-    {"mkt_tok", false, NULL}, /* Marketo email token */
-    {"_hsenc", false, NULL},  /* HubSpot email tracking */
-    {"_hsmi", false, NULL},   /* HubSpot email tracking */
-    {"zanpid", false, NULL},  /* Zanox/Awin affiliate click id */
-    {"spm", false, NULL},     /* Alibaba/Taobao tracking position */
-    {"si", false, s_si_hosts}, /* YouTube/Spotify share id */
+    {"mkt_tok", false, NULL},   /* Marketo email token */
+    {"_hsenc", false, NULL},    /* HubSpot email tracking */
+    {"_hsmi", false, NULL},     /* HubSpot email tracking */
+    {"zanpid", false, NULL},    /* Zanox/Awin affiliate click id */
+    {"spm", false, NULL},       /* Alibaba/Taobao tracking position */
+    {"si", false, s_si_hosts},  /* YouTube/Spotify share id */
 };
 
 /* --- small byte helpers (locale-independent) --------------------------------------- */
@@ -389,8 +389,7 @@ s_ipv6_literal(const unsigned char *a, size_t n, unsigned char **host, size_t *h
  * @a[0..@n). On success *@host is malloc'd.
  */
 static acc_err
-s_host(const unsigned char *a, size_t n, unsigned char **host, size_t *host_len,
-       acc_errinfo_t *ei)
+s_host(const unsigned char *a, size_t n, unsigned char **host, size_t *host_len, acc_errinfo_t *ei)
 {
     acc_err rc = ACC_OK;
     unsigned char *h = NULL;
@@ -599,8 +598,7 @@ acc_url_canonicalize(const char *in, size_t len, int flags, char **out, acc_erri
 
     assert(out);
     if (len > ACC_URL_MAX) {
-        acc_errinfo_set(ei, S_FIELD, "url is %zu bytes, over the limit of %d", len,
-                        ACC_URL_MAX);
+        acc_errinfo_set(ei, S_FIELD, "url is %zu bytes, over the limit of %d", len, ACC_URL_MAX);
         return ACC_ERR_TOO_LARGE;
     }
     if (!in && len > 0) {
@@ -717,8 +715,8 @@ acc_url_canonicalize(const char *in, size_t len, int flags, char **out, acc_erri
                    (has_query ? 1 + s_escaped_len(query, query_len) : 0);
     if (total > ACC_URL_MAX) {
         /* Keeps canonicalisation idempotent: the result is itself a valid input. */
-        acc_errinfo_set(ei, S_FIELD, "canonical url is %zu bytes, over the limit of %d",
-                        total, ACC_URL_MAX);
+        acc_errinfo_set(ei, S_FIELD, "canonical url is %zu bytes, over the limit of %d", total,
+                        ACC_URL_MAX);
         rc = ACC_ERR_TOO_LARGE;
         goto out;
     }

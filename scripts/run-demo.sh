@@ -31,6 +31,15 @@ for f in "$ROOT"/deploy/samples/*.jsonl "$ROOT"/deploy/samples/*.csv; do
     echo "== importing $(basename "$f")"
     "${CTL[@]}" report import "$f"
 done
+# Detection feeds, each under its own source name.
+for spec in stix:stix-bundle.json misp:misp-event.json urlhaus:urlhaus.csv \
+    phishtank:phishtank.csv phishtank:phishtank.json openphish:openphish.txt; do
+    fmt=${spec%%:*}
+    f=$ROOT/deploy/samples/feeds/${spec#*:}
+    [ -f "$f" ] || continue
+    echo "== importing feed $(basename "$f") ($fmt)"
+    "${CTL[@]}" feed import "$f" --format "$fmt" --source "demo-$fmt" --category phishing-malware
+done
 
 cat <<TXT
 

@@ -365,6 +365,12 @@ s_validate(intake_t *self, s_prep *p)
                                            &p->canonical_url, &uei);
         if (err != ACC_OK)
             return s_reject(p, err, "url", "%s", uei.msg[0] ? uei.msg : acc_strerror(err));
+        /* Safe Browsing keeps a host like "%20a%20b" (escaped spaces or control bytes);
+         * no such host exists in DNS, so for a case it means the URL did not parse. */
+        char host[1024];
+        if (acc_url_host(p->canonical_url, host, sizeof host) != ACC_OK || strchr(host, '%'))
+            return s_reject(p, ACC_ERR_INVALID, "url",
+                            "the host name has spaces or characters a host cannot have");
         p->content_key = strdup(p->canonical_url);
     } else {
         acc_err err = acc_text_content_key(r->text, text_len, &p->content_key);
@@ -493,6 +499,11 @@ s_store_report(intake_t *self, acc_txn_t *txn, s_prep *p, uint64_t ordinal)
     uint64_t seq = ++self->w_seq;
     Accord__V1__Report rep = *p->rep; /* shallow copy: the id may be one we assigned */
     rep.id = p->id_text;
+    /* Trust is this node's judgement of the source, never the submitter's claim. */
+    const acc_source_cfg_t *src = acc_config_source(self->cfg, rep.source);
+    rep.trust = src ? src->trust : (char *)"";
+    if (src && rep.confidence == 0)
+        rep.confidence = (uint32_t)src->confidence;
     Accord__V1__StoredReport sr;
     accord__v1__stored_report__init(&sr);
     sr.seq = seq;

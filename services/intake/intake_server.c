@@ -14,6 +14,7 @@
 #include "acc_log.h"
 #include "acc_loop.h"
 #include "intake.h"
+#include "intake_http.h"
 
 #define TAG "intake"
 #define MAX_REQUESTS 256 /* requests per group commit */
@@ -201,6 +202,7 @@ intake_server_run(const acc_config_t *cfg, void *zctx, volatile sig_atomic_t *st
 {
     acc_err err;
     acc_loop_t *loop = NULL;
+    intake_http_t *http = NULL;
     s_server *srv = calloc(1, sizeof *srv);
     if (!srv)
         return ACC_ERR_NOMEM;
@@ -244,6 +246,12 @@ intake_server_run(const acc_config_t *cfg, void *zctx, volatile sig_atomic_t *st
         goto out;
     }
     acc_log_info(TAG, "listening on %s", ep);
+    /* In-process clients (HTTP ingest threads, other services of accord-node). */
+    if (zmq_bind(srv->router, INTAKE_INPROC_ENDPOINT) != 0) {
+        acc_errinfo_set(ei, INTAKE_INPROC_ENDPOINT, "cannot listen on '%s': %s",
+                        INTAKE_INPROC_ENDPOINT, zmq_strerror(zmq_errno()));
+        goto out;
+    }
     if (cfg->intake.bind[0]) {
         if (!s_loopback_only(cfg->intake.bind)) {
             acc_errinfo_set(ei, "intake.bind",
@@ -260,6 +268,10 @@ intake_server_run(const acc_config_t *cfg, void *zctx, volatile sig_atomic_t *st
         }
         acc_log_info(TAG, "listening on %s", cfg->intake.bind);
     }
+    /* HTTP ingest talks to this router over inproc, from its own threads. */
+    if (cfg->http.bind && cfg->http.bind[0] &&
+        (err = intake_http_new(cfg, zctx, &http, ei)) != ACC_OK)
+        goto out;
     if ((err = acc_loop_new(&loop)) != ACC_OK ||
         (err = acc_loop_add_socket(loop, srv->router, s_on_readable, srv)) != ACC_OK ||
         (err = acc_loop_add_timer(loop, 60000, s_on_maintain, srv)) != ACC_OK)
@@ -267,6 +279,7 @@ intake_server_run(const acc_config_t *cfg, void *zctx, volatile sig_atomic_t *st
     err = acc_loop_run(loop, stop);
     acc_log_info(TAG, "stopping");
 out:
+    intake_http_destroy(&http); /* before the router: its waiting requests get 503 */
     acc_loop_destroy(&loop);
     if (srv->router)
         zmq_close(srv->router);

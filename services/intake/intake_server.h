@@ -12,6 +12,9 @@
 #include "acc_config.h"
 #include "acc_err.h"
 
+/* Where in-process clients reach intake (same ZeroMQ context). */
+#define INTAKE_INPROC_ENDPOINT "inproc://accord-intake"
+
 /*
  * intake_server_run — run intake until *@stop becomes non-zero.
  * @zctx: the process's ZeroMQ context (borrowed). @cfg borrowed.

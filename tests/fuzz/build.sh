@@ -14,13 +14,15 @@ OUT=$BUILD/fuzz
 mkdir -p "$OUT/obj"
 # Generated code comes from the normal build.
 make -s BUILD="$BUILD" $(for p in proto/accord/v1/*.proto; do b=${p#proto/}; echo "$BUILD/gen/${b%.proto}.pb-c.c"; done)
-PKG="libzmq libprotobuf-c lmdb libconfig libsodium libidn2 jansson"
+PKG="libzmq libprotobuf-c lmdb libconfig libsodium libidn2 jansson libmicrohttpd"
 CFLAGS="-g -O1 -std=c11 -D_GNU_SOURCE -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer -Icommon -I$BUILD/gen $(pkg-config --cflags $PKG)"
 LIBS="$(pkg-config --libs $PKG) -lunistring -lpthread -lm"
 objs=()
+# An object is stale when its source or any header (ours or generated) is newer.
+newest_h=$(ls -t common/*.h "$BUILD"/gen/accord/v1/*.h | head -n 1)
 for src in common/*.c $BUILD/gen/accord/v1/*.pb-c.c; do
     o=$OUT/obj/$(echo "$src" | tr '/' '_').o
-    if [ ! -f "$o" ] || [ "$src" -nt "$o" ]; then
+    if [ ! -f "$o" ] || [ "$src" -nt "$o" ] || [ "$newest_h" -nt "$o" ]; then
         $CC $CFLAGS -w -c "$src" -o "$o"
     fi
     objs+=("$o")

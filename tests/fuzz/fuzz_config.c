@@ -108,6 +108,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         acc_config_category_list(cfg, list, sizeof list);
         if (!acc_config_category(cfg, cfg->categories[0].id))
             abort();
+        for (size_t i = 0; i < cfg->n_sources; i++) {
+            const acc_source_cfg_t *src = &cfg->sources[i];
+            if (acc_config_source(cfg, src->name) != src)
+                abort();
+            if (src->token && acc_config_source_by_token(cfg, src->token) != src)
+                abort();
+        }
+        for (size_t i = 0; i < cfg->n_feed_tags; i++)
+            if (!acc_config_category(cfg, cfg->feed_tags[i].category))
+                abort();
 
         char *text = NULL;
         if (acc_config_render(cfg->agency, cfg->name, 0, &text, &ei) != ACC_OK)

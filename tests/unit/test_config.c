@@ -6,6 +6,7 @@
 #include <cmocka.h>
 
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -104,6 +105,17 @@ test_minimal_defaults(void **state)
     assert_string_equal(cfg->assignment.bind, "tcp://127.0.0.1:7402");
     assert_string_equal(cfg->notification.bind, "tcp://127.0.0.1:7403");
     assert_string_equal(cfg->reporting.bind, "tcp://127.0.0.1:7404");
+    assert_string_equal(cfg->http.bind, "127.0.0.1:7408");
+    assert_null(cfg->http.tls_cert);
+    assert_null(cfg->http.tls_key);
+    assert_int_equal(cfg->http.body_max_bytes, 4 << 20);
+    assert_int_equal(cfg->http.citizen_rate_per_minute, 10);
+    assert_int_equal(cfg->n_sources, 0);
+    assert_null(cfg->sources);
+    assert_null(acc_config_source(cfg, "citizen"));
+    assert_null(acc_config_source_by_token(cfg, "0123456789abcdef"));
+    assert_int_equal(cfg->n_feed_tags, 0);
+    assert_null(cfg->feed_tags);
 
     assert_int_equal(cfg->n_categories, 13);
     assert_string_equal(cfg->categories[0].id, "scam");
@@ -138,27 +150,38 @@ test_full_file(void **state)
 {
     (void)state;
     char *dir = acc_test_tmpdir();
-    char *path = s_write(dir,
-                         "node.cfg",
-                         "# a full file\n"
-                         "agency = \"so-tttt-01\";\n"
-                         "name = \"Sở TT&TT \\\"Hà Nội\\\"\";\n"
-                         "data_dir = \"./var/./db/../store/\";\n"
-                         "keys_dir = \"/etc/accord//keys/\";\n"
-                         "log_level = \"debug\";\n"
-                         "utc_offset_minutes = -300;\n"
-                         "limits = { message_max_bytes = 2048; url_max_bytes = 0x100;\n"
-                         "           text_max_bytes = 1048576; };\n"
-                         "intake = { bind = \"\"; batch_max = 100000L; commit_wait_us = 0;\n"
-                         "           map_size_mb = 1; map_max_mb = 16777216; };\n"
-                         "verification = { bind = \"tcp://*:9001\"; };\n"
-                         "assignment = { bind = \"tcp://[::1]:9002\"; };\n"
-                         "notification = { bind = \"ipc:///run/accord/notify\"; };\n"
-                         "reporting = { bind = \"tcp://localhost:65535\"; };\n"
-                         "categories = (\n"
-                         "  { id = \"spam\"; vi = \"Tin rác\"; en = \"Spam\"; },\n"
-                         "  { id = \"x\"; vi = \"Khác\"; en = \"Other\"; }\n"
-                         ");\n");
+    char *path =
+        s_write(dir, "node.cfg",
+                "# a full file\n"
+                "agency = \"so-tttt-01\";\n"
+                "name = \"Sở TT&TT \\\"Hà Nội\\\"\";\n"
+                "data_dir = \"./var/./db/../store/\";\n"
+                "keys_dir = \"/etc/accord//keys/\";\n"
+                "log_level = \"debug\";\n"
+                "utc_offset_minutes = -300;\n"
+                "limits = { message_max_bytes = 2048; url_max_bytes = 0x100;\n"
+                "           text_max_bytes = 1048576; };\n"
+                "intake = { bind = \"\"; batch_max = 100000L; commit_wait_us = 0;\n"
+                "           map_size_mb = 1; map_max_mb = 16777216; };\n"
+                "verification = { bind = \"tcp://*:9001\"; };\n"
+                "assignment = { bind = \"tcp://[::1]:9002\"; };\n"
+                "notification = { bind = \"ipc:///run/accord/notify\"; };\n"
+                "reporting = { bind = \"tcp://localhost:65535\"; };\n"
+                "categories = (\n"
+                "  { id = \"spam\"; vi = \"Tin rác\"; en = \"Spam\"; },\n"
+                "  { id = \"x\"; vi = \"Khác\"; en = \"Other\"; }\n"
+                ");\n"
+                "http = { bind = \"0.0.0.0:8443\"; body_max_bytes = 1024;\n"
+                "         tls_cert = \"tls/cert.pem\"; tls_key = \"/etc/k.pem\";\n"
+                "         citizen_rate_per_minute = 100000; };\n"
+                "sources = (\n"
+                "  { name = \"vncert\"; token = \"0123456789abcdef\"; trust = \"high\";\n"
+                "    confidence = 80; rate_per_minute = 0; },\n"
+                "  { name = \"isp.viettel:feed-1\"; token = \"\"; },\n"
+                "  { name = \"x\"; token = \"0123456789abcdeF\"; }\n"
+                ");\n"
+                "feed_tags = ( { tag = \"Spam\"; category = \"spam\"; },\n"
+                "              { tag = \"misp-galaxy:x=\\\"y\\\"\"; category = \"x\"; } );\n");
     char *real = s_real(dir);
     acc_config_t *cfg = NULL;
     acc_errinfo_t ei;
@@ -196,6 +219,39 @@ test_full_file(void **state)
     char list[64];
     acc_config_category_list(cfg, list, sizeof list);
     assert_string_equal(list, "spam, x");
+
+    assert_string_equal(cfg->http.bind, "0.0.0.0:8443");
+    assert_int_equal(cfg->http.body_max_bytes, 1024);
+    snprintf(want, sizeof want, "%s/tls/cert.pem", real);
+    assert_string_equal(cfg->http.tls_cert, want);
+    assert_string_equal(cfg->http.tls_key, "/etc/k.pem");
+    assert_int_equal(cfg->http.citizen_rate_per_minute, 100000);
+
+    assert_int_equal(cfg->n_sources, 3);
+    const acc_source_cfg_t *src = acc_config_source(cfg, "vncert");
+    assert_non_null(src);
+    assert_string_equal(src->token, "0123456789abcdef");
+    assert_string_equal(src->trust, "high");
+    assert_int_equal(src->confidence, 80);
+    assert_int_equal(src->rate_per_minute, 0);
+    src = acc_config_source(cfg, "isp.viettel:feed-1");
+    assert_non_null(src);
+    assert_null(src->token); /* "" = no HTTP access */
+    assert_string_equal(src->trust, "medium");
+    assert_int_equal(src->confidence, 0);
+    assert_int_equal(src->rate_per_minute, 6000);
+    assert_null(acc_config_source(cfg, "VNCERT"));
+    assert_ptr_equal(acc_config_source_by_token(cfg, "0123456789abcdef"), &cfg->sources[0]);
+    assert_ptr_equal(acc_config_source_by_token(cfg, "0123456789abcdeF"), &cfg->sources[2]);
+    assert_null(acc_config_source_by_token(cfg, "0123456789abcde"));
+    assert_null(acc_config_source_by_token(cfg, "0123456789abcdef0"));
+    assert_null(acc_config_source_by_token(cfg, ""));
+    assert_null(acc_config_source_by_token(cfg, NULL));
+
+    assert_int_equal(cfg->n_feed_tags, 2);
+    assert_string_equal(cfg->feed_tags[0].tag, "Spam");
+    assert_string_equal(cfg->feed_tags[0].category, "spam");
+    assert_string_equal(cfg->feed_tags[1].tag, "misp-galaxy:x=\"y\"");
     acc_config_destroy(&cfg);
     free(real);
     free(path);
@@ -233,8 +289,7 @@ test_wrong_types(void **state)
     s_expect_error(AGENCY "intake = { bind = [\"tcp://x:1\"]; };\n", 2,
                    "'intake.bind' must be a string");
     s_expect_error(AGENCY "categories = [\"scam\"];\n", 2, "'categories' must be a list");
-    s_expect_error(AGENCY "categories = ( \"scam\" );\n", 2,
-                   "'categories[0]' must be a group");
+    s_expect_error(AGENCY "categories = ( \"scam\" );\n", 2, "'categories[0]' must be a group");
 }
 
 static void
@@ -253,8 +308,7 @@ test_integer_ranges(void **state)
     /* ... and this one to -420, which is in range: it must still be refused */
     s_expect_error(AGENCY "utc_offset_minutes = 4294966876;\n", 2,
                    "'utc_offset_minutes' must be between -720 and 840 (got 4294966876)");
-    s_expect_error(AGENCY "utc_offset_minutes = -4294967716;\n", 2,
-                   "(got -4294967716)");
+    s_expect_error(AGENCY "utc_offset_minutes = -4294967716;\n", 2, "(got -4294967716)");
     /* hex beyond 31 bits wraps too (0x100000100 reads back as 256) */
     s_expect_error(AGENCY "limits = { url_max_bytes = 0x100000100; };\n", 2,
                    "'limits.url_max_bytes' must be between 256 and 65536 (got 0x100000100)");
@@ -285,7 +339,7 @@ test_big_literals_elsewhere_are_harmless(void **state)
     assert_int_equal(acc_config_load(path, &cfg, &ei), ACC_ERR_CONFIG);
     assert_non_null(strstr(ei.field, ":6"));
     assert_non_null(strstr(ei.msg, "'limits.url_max_bytes' must be between 256 and 65536 "
-                                    "(got 2147483647)"));
+                                   "(got 2147483647)"));
     free(path);
     path = s_write(dir, "node.cfg",
                    AGENCY "# 3000000000 in a comment\n"
@@ -306,8 +360,8 @@ static void
 test_bad_strings(void **state)
 {
     (void)state;
-    static const char *const agencies[] = {"A", "a", "-ab", "ab_c", "Ab", "ab c", "",
-                                           "abcdefghijabcdefghijabcdefghijabc"};
+    static const char *const agencies[] = {
+        "A", "a", "-ab", "ab_c", "Ab", "ab c", "", "abcdefghijabcdefghijabcdefghijabc"};
     for (size_t i = 0; i < sizeof agencies / sizeof agencies[0]; i++) {
         char text[256];
         snprintf(text, sizeof text, "\n\nagency = \"%s\";\n", agencies[i]);
@@ -315,9 +369,10 @@ test_bad_strings(void **state)
     }
     s_expect_error("name = \"x\";\n", 0, "missing required key 'agency'");
     static const char *const binds[] = {
-        "tcp://127.0.0.1",   "tcp://127.0.0.1:0", "tcp://127.0.0.1:70000", "udp://x:1",
-        "tcp://:7400",       "tcp://a b:1",       "tcp://x:-1",            "tcp://x:1a",
-        "tcp://[zz]:1",      "ipc://",            "127.0.0.1:7400",        "tcp://x:123456",
+        "tcp://127.0.0.1", "tcp://127.0.0.1:0", "tcp://127.0.0.1:70000",
+        "udp://x:1",       "tcp://:7400",       "tcp://a b:1",
+        "tcp://x:-1",      "tcp://x:1a",        "tcp://[zz]:1",
+        "ipc://",          "127.0.0.1:7400",    "tcp://x:123456",
     };
     for (size_t i = 0; i < sizeof binds / sizeof binds[0]; i++) {
         char text[256];
@@ -351,7 +406,7 @@ test_categories(void **state)
                           "  { vi = \"C\"; en = \"C\";\n"
                           "    id = \"scam\"; }\n"
                           ");\n",
-                   6, "duplicate category id 'scam'");
+                   6, "duplicate id 'scam': 'categories[2].id' repeats 'categories[0].id'");
     s_expect_error(AGENCY "categories = ();\n", 2, "'categories' must not be empty");
     s_expect_error(AGENCY "categories = (\n { id = \"Scam\"; vi = \"A\"; en = \"A\"; });\n", 3,
                    "'categories[0].id' must match");
@@ -384,6 +439,64 @@ test_categories(void **state)
         }
         free(text);
     }
+}
+
+static void
+test_http_sources_feed_tags(void **state)
+{
+    (void)state;
+    s_expect_error(AGENCY "http = {\n bind = \"tcp://127.0.0.1:80\"; };\n", 3,
+                   "'http.bind' must be");
+    s_expect_error(AGENCY "http = { bind = \"127.0.0.1:0\"; };\n", 2, "'http.bind' must be");
+    s_expect_error(AGENCY "http = {\n bind = \"127.0.0.1:7400\"; };\n", 3,
+                   "'http.bind' uses the same endpoint as 'intake.bind'");
+    s_expect_error(AGENCY "http = { body_max_bytes = 268435457; };\n", 2,
+                   "'http.body_max_bytes' must be between 1024 and 268435456");
+    s_expect_error(AGENCY "http = { citizen_rate_per_minute = 0; };\n", 2,
+                   "'http.citizen_rate_per_minute' must be between 1 and 100000");
+    s_expect_error(AGENCY "http = {\n tls_cert = \"c.pem\"; tls_key = \"\"; };\n", 3,
+                   "'http.tls_cert' needs 'http.tls_key' as well");
+    s_expect_error(AGENCY "http = { tls_cert = \"c.pem\";\n tls_key = \"k.pem\"; x = 1; };\n", 3,
+                   "unknown key 'http.x'");
+
+    s_expect_error(AGENCY "sources = ( { name = \"Bad\"; } );\n", 2,
+                   "'sources[0].name' must match");
+    s_expect_error(AGENCY "sources = ( { name = \"a\"; token = \"short\"; } );\n", 2,
+                   "'sources[0].token' must be at least 16 characters");
+    s_expect_error(AGENCY "sources = ( { name = \"a\"; token = \"0123456789 abcdef\"; } );\n", 2,
+                   "'sources[0].token' must be printable ASCII without spaces");
+    s_expect_error(AGENCY "sources = ( { name = \"a\"; trust = \"total\"; } );\n", 2,
+                   "'sources[0].trust' must be one of high, medium, low");
+    s_expect_error(AGENCY "sources = ( { name = \"a\"; confidence = 101; } );\n", 2,
+                   "'sources[0].confidence' must be between 0 and 100");
+    s_expect_error(AGENCY "sources = ( { token = \"0123456789abcdef\"; } );\n", 2,
+                   "missing required key 'sources[0].name'");
+    s_expect_error(AGENCY "sources = ( { name = \"a\"; },\n { name = \"a\"; } );\n", 3,
+                   "duplicate name 'a'");
+    s_expect_error(AGENCY "sources = ( { name = \"a\"; token = \"0123456789abcdef\"; },\n"
+                          " { name = \"b\";\n   token = \"0123456789abcdef\"; } );\n",
+                   4, "duplicate token: 'sources[1].token' repeats 'sources[0].token'");
+
+    s_expect_error(AGENCY "feed_tags = ( { tag = \"phishing\";\n category = \"nope\"; } );\n", 3,
+                   "'feed_tags[0].category' names unknown category 'nope'");
+    s_expect_error(AGENCY "feed_tags = ( { tag = \"x\"; category = \"scam\"; },\n"
+                          "  { tag = \"X\"; category = \"other\"; } );\n",
+                   3, "duplicate tag 'X'");
+    s_expect_error(AGENCY "feed_tags = ( { tag = \"\"; category = \"scam\"; } );\n", 2,
+                   "'feed_tags[0].tag' must not be empty");
+    s_expect_error(AGENCY "feed_tags = [ \"x\" ];\n", 2, "'feed_tags' must be a list");
+
+    /* A token never appears in a message. */
+    char *dir = acc_test_tmpdir();
+    char *path = s_write(dir, "node.cfg",
+                         AGENCY "sources = ( { name = \"a\"; token = \"secret-secret-123\"; },\n"
+                                "{ name = \"b\"; token = \"secret-secret-123\"; } );\n");
+    acc_errinfo_t ei;
+    acc_config_t *cfg = NULL;
+    assert_int_equal(acc_config_load(path, &cfg, &ei), ACC_ERR_CONFIG);
+    assert_null(strstr(ei.msg, "secret-secret"));
+    free(path);
+    acc_test_rmtree(dir);
 }
 
 static void
@@ -425,8 +538,7 @@ test_include_relative_to_file(void **state)
     assert_int_equal(mkdir(sub, 0700), 0);
     char *inc = s_write(sub, "intake.cfg", "\nbatch_max = 77;\n@include \"limits.cfg\"\n");
     char *lim = s_write(sub, "limits.cfg", "commit_wait_us = 5;\n");
-    char *path = s_write(sub, "node.cfg",
-                         AGENCY "intake = {\n@include \"intake.cfg\"\n};\n");
+    char *path = s_write(sub, "node.cfg", AGENCY "intake = {\n@include \"intake.cfg\"\n};\n");
     char cwd[PATH_MAX];
     assert_non_null(getcwd(cwd, sizeof cwd));
     assert_int_equal(chdir("/"), 0);
@@ -471,6 +583,27 @@ test_include_relative_to_file(void **state)
     assert_int_equal(acc_config_load(path, &cfg, &ei), ACC_ERR_CONFIG);
     snprintf(want, sizeof want, "%s:3", path);
     assert_string_equal(ei.field, want);
+
+    /* Includes that libconfig 1.5 cannot read would exit or hang the process: an empty
+     * name (the directory itself), a directory, a FIFO, a name with escapes. */
+    static const char *const bad[] = {"", "sub", "fifo", "a\\\\b", "nul\\x00"};
+    char subsub[PATH_MAX + 8], fifo[PATH_MAX + 8];
+    snprintf(subsub, sizeof subsub, "%s/sub", sub);
+    assert_int_equal(mkdir(subsub, 0700), 0);
+    snprintf(fifo, sizeof fifo, "%s/fifo", sub);
+    assert_int_equal(mkfifo(fifo, 0600), 0);
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char text[256];
+        snprintf(text, sizeof text, AGENCY "\n  @include \"%s\"\n", bad[i]);
+        free(path);
+        path = s_write(sub, "node.cfg", text);
+        assert_int_equal(acc_config_load(path, &cfg, &ei), ACC_ERR_CONFIG);
+        snprintf(want, sizeof want, "%s:3", path);
+        assert_string_equal(ei.field, want);
+    }
+    /* The config file itself must be a regular file too (a FIFO must not block). */
+    assert_int_equal(acc_config_load(fifo, &cfg, &ei), ACC_ERR_IO);
+    assert_non_null(strstr(ei.msg, "not a regular file"));
 
     assert_int_equal(chdir(cwd), 0);
     free(real);
@@ -584,7 +717,7 @@ test_render_round_trip(void **state)
     static const struct {
         int port_base;
         int want;
-    } cases[] = {{0, 7400}, {1024, 1024}, {65531, 65531}, {7500, 7500}};
+    } cases[] = {{0, 7400}, {1024, 1024}, {65527, 65527}, {7500, 7500}};
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char *text = NULL;
         acc_errinfo_t ei;
@@ -616,6 +749,13 @@ test_render_round_trip(void **state)
             snprintf(want, sizeof want, "tcp://127.0.0.1:%d", cases[i].want + k);
             assert_string_equal(binds[k], want);
         }
+        snprintf(want, sizeof want, "127.0.0.1:%d", cases[i].want + 8);
+        assert_string_equal(cfg->http.bind, want);
+        assert_null(cfg->http.tls_cert);
+        assert_int_equal(cfg->http.body_max_bytes, 4 << 20);
+        assert_int_equal(cfg->http.citizen_rate_per_minute, 10);
+        assert_int_equal(cfg->n_sources, 0);
+        assert_int_equal(cfg->n_feed_tags, 0);
         assert_int_equal(cfg->log_level, 2);
         assert_int_equal(cfg->utc_offset_minutes, 420);
         assert_int_equal(cfg->limits.message_max_bytes, 1048576);
@@ -646,6 +786,54 @@ test_render_round_trip(void **state)
         acc_test_rmtree(dir);
     }
 
+    /* The commented-out examples of sources and feed_tags are valid once uncommented. */
+    {
+        char *t = NULL;
+        assert_int_equal(acc_config_render("ab", NULL, 0, &t, NULL), ACC_OK);
+        char *src = strstr(t, "# sources = (");
+        char *tags = strstr(t, "# feed_tags = (");
+        assert_non_null(src);
+        assert_non_null(tags);
+        /* uncomment each example: "# " at the start of its lines, up to "# );" */
+        char *marks[] = {src, tags};
+        for (int m = 0; m < 2; m++) {
+            char *line = marks[m];
+            for (;;) {
+                assert_true(line[0] == '#' && line[1] == ' ');
+                line[0] = ' ';
+                bool last = strncmp(line + 2, ");", 2) == 0;
+                line = strchr(line, '\n');
+                assert_non_null(line);
+                line++;
+                if (last)
+                    break;
+            }
+        }
+        char *dir = acc_test_tmpdir();
+        char *path = s_write(dir, "node.cfg", t);
+        acc_config_t *cfg = NULL;
+        acc_errinfo_t ei;
+        /* the example token is refused until it is replaced */
+        assert_int_equal(acc_config_load(path, &cfg, &ei), ACC_ERR_CONFIG);
+        assert_non_null(strstr(ei.msg, "'sources[0].token' is the example"));
+        char *tok = strstr(t, "replace-with-a-long-random-secret");
+        assert_non_null(tok);
+        memcpy(tok, "0123456789", 10);
+        free(path);
+        path = s_write(dir, "node.cfg", t);
+        acc_err rc = acc_config_load(path, &cfg, &ei);
+        if (rc)
+            print_error("%s: %s\n%s\n", ei.field, ei.msg, t);
+        assert_int_equal(rc, ACC_OK);
+        assert_int_equal(cfg->n_sources, 1);
+        assert_non_null(acc_config_source(cfg, "vncert"));
+        assert_int_equal(cfg->n_feed_tags, 2);
+        acc_config_destroy(&cfg);
+        free(path);
+        acc_test_rmtree(dir);
+        free(t);
+    }
+
     /* name defaults to the agency */
     char *text = NULL;
     assert_int_equal(acc_config_render("ab", NULL, 0, &text, NULL), ACC_OK);
@@ -664,7 +852,7 @@ test_render_rejects(void **state)
     assert_int_equal(acc_config_render(NULL, "x", 0, &text, &ei), ACC_ERR_INVALID);
     assert_int_equal(acc_config_render("ab", "x", 1023, &text, &ei), ACC_ERR_INVALID);
     assert_string_equal(ei.field, "port_base");
-    assert_int_equal(acc_config_render("ab", "x", 65532, &text, &ei), ACC_ERR_INVALID);
+    assert_int_equal(acc_config_render("ab", "x", 65528, &text, &ei), ACC_ERR_INVALID);
     assert_int_equal(acc_config_render("ab", "x", -1, &text, &ei), ACC_ERR_INVALID);
     assert_int_equal(acc_config_render("ab", "bad\xff", 0, &text, &ei), ACC_ERR_INVALID);
     assert_string_equal(ei.field, "name");
@@ -700,6 +888,7 @@ main(void)
         cmocka_unit_test(test_big_literals_elsewhere_are_harmless),
         cmocka_unit_test(test_bad_strings),
         cmocka_unit_test(test_categories),
+        cmocka_unit_test(test_http_sources_feed_tags),
         cmocka_unit_test(test_syntax_error),
         cmocka_unit_test(test_missing_file),
         cmocka_unit_test(test_include_relative_to_file),

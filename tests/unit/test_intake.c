@@ -476,6 +476,49 @@ test_contacts(void **state)
     free(r);
 }
 
+/* Trust and default confidence come from this node's config for the source, never from
+ * the submitter. */
+static void
+test_source_trust(void **state)
+{
+    (void)state;
+    char *dir = acc_test_tmpdir();
+    acc_config_t *cfg = s_config(dir, "intake = { bind = \"\"; };\n"
+                                      "sources = ( { name = \"citizen\"; trust = \"low\"; "
+                                      "confidence = 30; } );");
+    intake_t *in = NULL;
+    acc_errinfo_t ei;
+    assert_int_equal(intake_new(cfg, &in, &ei), ACC_OK);
+    Accord__V1__Report *r[3] = {s_report(NULL, "http://t1.vn/", NULL, "scam"),
+                                s_report(NULL, "http://t2.vn/", NULL, "scam"),
+                                s_report(NULL, "http://t3.vn/", NULL, "scam")};
+    r[0]->source = "citizen";
+    r[0]->trust = "high"; /* a claim the node ignores */
+    r[1]->source = "citizen";
+    r[1]->confidence = 90;
+    r[2]->source = "somebody";
+    r[2]->trust = "high";
+    Accord__V1__Response *resp = s_submit(in, r, 3);
+    const char *want_trust[3] = {"low", "low", ""};
+    uint32_t want_conf[3] = {30, 90, 0};
+    for (int i = 0; i < 3; i++) {
+        Accord__V1__GetCase g = ACCORD__V1__GET_CASE__INIT;
+        g.number = s_result(resp, (size_t)i)->case_number;
+        Accord__V1__Request greq = ACCORD__V1__REQUEST__INIT;
+        greq.body_case = ACCORD__V1__REQUEST__BODY_GET_CASE;
+        greq.get_case = &g;
+        Accord__V1__Response *d = s_query(in, &greq);
+        assert_string_equal(d->case_detail->reports[0]->report->trust, want_trust[i]);
+        assert_int_equal(d->case_detail->reports[0]->report->confidence, want_conf[i]);
+        accord__v1__response__free_unpacked(d, NULL);
+        free(r[i]);
+    }
+    accord__v1__response__free_unpacked(resp, NULL);
+    intake_destroy(&in);
+    acc_config_destroy(&cfg);
+    acc_test_rmtree(dir);
+}
+
 /* --- the server on real sockets ------------------------------------------------------ */
 
 typedef struct {
@@ -710,6 +753,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_restart_keeps_numbering, setup, teardown),
         cmocka_unit_test_setup_teardown(test_list_and_show, setup, teardown),
         cmocka_unit_test_setup_teardown(test_contacts, setup, teardown),
+        cmocka_unit_test(test_source_trust),
         cmocka_unit_test(test_store_full),
         cmocka_unit_test(test_server_hostile_input),
         cmocka_unit_test(test_server_lock),

@@ -15,8 +15,8 @@
 #include "acc_text.h"
 
 /* "Việt": NFC uses U+1EC7; NFD is e + U+0323 (dot below) + U+0302 (circumflex). */
-#define VIET_NFC "Vi\xe1\xbb\x87t"
-#define VIET_NFD "Vie\xcc\xa3\xcc\x82t"
+#define VIET_NFC "Vi\u1ec7t"
+#define VIET_NFD "Vie\u0323\u0302t"
 
 static void
 hex(const unsigned char *d, size_t n, char *out)
@@ -91,12 +91,13 @@ test_normalize_whitespace(void **state)
     (void)state;
     expect_norm("  a\t\tb\n\nc  ", "a b c");
     expect_norm("a\r\n\v\fb", "a b");
-    expect_norm("a\xc2\xa0" "b", "a b");             /* U+00A0 no-break space */
-    expect_norm("a\xe3\x80\x80" "b", "a b");         /* U+3000 ideographic space */
-    expect_norm("a \xe2\x80\xa8 \xc2\x85" "b", "a b"); /* U+2028, U+0085 */
-    expect_norm("\xe2\x80\xaf" "x\xe2\x80\x89", "x");  /* U+202F, U+2009 at the ends */
+    expect_norm("a\u00a0b", "a b"); /* no-break space */
+    expect_norm("a\u3000b", "a b"); /* ideographic space */
+    /* U+2028, then U+0085 as bytes (C has no \u below U+00A0), then 'b'. */
+    expect_norm("a \u2028 \xc2\x85\x62", "a b");
+    expect_norm("\u202fx\u2009", "x"); /* narrow no-break and thin space at the ends */
     /* A zero-width space is not white space: it stays. */
-    expect_norm("a\xe2\x80\x8b" "b", "a\xe2\x80\x8b" "b");
+    expect_norm("a\u200bb", "a\u200bb");
     expect_norm("one", "one");
 }
 
@@ -107,8 +108,7 @@ test_normalize_errors(void **state)
     char *out = (char *)"untouched";
     size_t out_len = 42;
     assert_int_equal(acc_text_normalize("", 0, &out, &out_len), ACC_ERR_INVALID);
-    assert_int_equal(acc_text_normalize(" \t\n\xc2\xa0\xe3\x80\x80 ", 9, &out, &out_len),
-                     ACC_ERR_INVALID);
+    assert_int_equal(acc_text_normalize(" \t\n\u00a0\u3000 ", 9, &out, &out_len), ACC_ERR_INVALID);
     assert_int_equal(acc_text_normalize("a\xc0\xaf", 3, &out, &out_len), ACC_ERR_UTF8);
     assert_int_equal(acc_text_normalize("a\xed\xa0\x80", 4, &out, &out_len), ACC_ERR_UTF8);
     assert_int_equal(acc_text_normalize("a\xe1\xba", 3, &out, &out_len), ACC_ERR_UTF8);
@@ -142,7 +142,8 @@ test_content_key(void **state)
     (void)state;
     char *k1 = NULL, *k2 = NULL;
     assert_int_equal(acc_text_content_key("abc", 3, &k1), ACC_OK);
-    assert_string_equal(k1, "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    assert_string_equal(k1,
+                        "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
     /* Spacing differences give the same key. */
     assert_int_equal(acc_text_content_key(" \tabc\n", 6, &k2), ACC_OK);
     assert_string_equal(k1, k2);
@@ -154,8 +155,8 @@ test_content_key(void **state)
     free(k2);
 
     /* Composed and decomposed Vietnamese give one key. */
-    const char *nfc = "Ti\xe1\xba\xbfng " VIET_NFC;
-    const char *nfd = "Tie\xcc\x82\xcc\x81ng\xc2\xa0\xc2\xa0" VIET_NFD;
+    const char *nfc = "Ti\u1ebfng " VIET_NFC;
+    const char *nfd = "Tie\u0302\u0301ng\u00a0\u00a0" VIET_NFD;
     assert_int_equal(acc_text_content_key(nfc, strlen(nfc), &k1), ACC_OK);
     assert_int_equal(acc_text_content_key(nfd, strlen(nfd), &k2), ACC_OK);
     assert_string_equal(k1, k2);
@@ -166,7 +167,7 @@ test_content_key(void **state)
     /* The key is the hash of the normalised bytes. */
     unsigned char d[32];
     char h[65];
-    acc_text_sha256("Ti\xe1\xba\xbfng " VIET_NFC, strlen(nfc), d);
+    acc_text_sha256("Ti\u1ebfng " VIET_NFC, strlen(nfc), d);
     hex(d, 32, h);
     assert_string_equal(k1 + strlen(ACC_TEXT_KEY_PREFIX), h);
     free(k1);
@@ -182,12 +183,9 @@ int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_utf8_valid),
-        cmocka_unit_test(test_normalize_nfc),
-        cmocka_unit_test(test_normalize_whitespace),
-        cmocka_unit_test(test_normalize_errors),
-        cmocka_unit_test(test_sha256_vectors),
-        cmocka_unit_test(test_content_key),
+        cmocka_unit_test(test_utf8_valid),           cmocka_unit_test(test_normalize_nfc),
+        cmocka_unit_test(test_normalize_whitespace), cmocka_unit_test(test_normalize_errors),
+        cmocka_unit_test(test_sha256_vectors),       cmocka_unit_test(test_content_key),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

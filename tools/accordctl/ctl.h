@@ -38,9 +38,13 @@ void ctl_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 int ctl_cmd_init(ctl_t *ctx, int argc, char **argv);
 int ctl_cmd_report(ctl_t *ctx, int argc, char **argv);
+int ctl_cmd_feed(ctl_t *ctx, int argc, char **argv);
 int ctl_cmd_case(ctl_t *ctx, int argc, char **argv);
 int ctl_cmd_url(ctl_t *ctx, int argc, char **argv);
 int ctl_cmd_status(ctl_t *ctx, int argc, char **argv);
+
+/* ctl_tag_map — the config's feed tag → category map (borrowed; *@n its length). */
+const struct acc_feed_tagmap *ctl_tag_map(ctl_t *ctx, size_t *n);
 
 /* ctl_opt — "--name VALUE" parsing helper: if argv[*i] is @name, take the next argument
  * into *@out and return 1; print an error and return -1 when the value is missing. */

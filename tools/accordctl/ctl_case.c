@@ -152,6 +152,8 @@ s_report_json(const Accord__V1__StoredReport *sr)
     json_object_set_new(o, "seq", json_integer((json_int_t)sr->seq));
     json_object_set_new(o, "received_at", s_time(sr->received_at_ms));
     json_object_set_new(o, "opened_case", json_boolean(sr->opened_case));
+    /* Only whether the reporter left contact details: the details stay in intake's store. */
+    json_object_set_new(o, "has_contact", json_boolean(sr->has_contact));
     if (r) {
         json_object_set_new(o, "url", r->url[0] ? json_string(r->url) : json_null());
         json_object_set_new(o, "text", r->text[0] ? json_string(r->text) : json_null());
@@ -162,6 +164,7 @@ s_report_json(const Accord__V1__StoredReport *sr)
         json_object_set_new(o, "source_record_id",
                             r->source_record_id[0] ? json_string(r->source_record_id) : json_null());
         json_object_set_new(o, "confidence", json_integer(r->confidence));
+        json_object_set_new(o, "trust", r->trust[0] ? json_string(r->trust) : json_null());
         json_object_set_new(o, "observed_at", s_time(r->observed_at_ms));
     }
     return o;

@@ -2,6 +2,7 @@
 #include <stdarg.h>
 #include <string.h>
 
+#include "acc_feed.h"
 #include "ctl.h"
 
 void
@@ -100,4 +101,11 @@ ctl_status_exit(ctl_t *ctx, const Accord__V1__Status *st)
     default:
         return CTL_FAIL;
     }
+}
+
+const struct acc_feed_tagmap *
+ctl_tag_map(ctl_t *ctx, size_t *n)
+{
+    *n = ctx->cfg ? ctx->cfg->n_feed_tags : 0;
+    return ctx->cfg ? ctx->cfg->feed_tags : NULL;
 }

@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "acc_feed.h"
 #include "acc_ids.h"
 #include "acc_import.h"
 #include "acc_model.h"
@@ -120,10 +121,12 @@ s_submit(ctl_t *ctx, int argc, char **argv)
 
 /* --- import ------------------------------------------------------------------------- */
 
+#define WHERE_LEN 96
+
 typedef struct {
     uint64_t request_id;
     size_t n;
-    size_t *lines;          /* line of each report */
+    char (*where)[WHERE_LEN];  /* where each report came from: "line 12", an object id */
     Accord__V1__Report **reps; /* owned until the answer arrives */
 } s_batch;
 
@@ -133,7 +136,6 @@ typedef struct {
     int n_inflight;
     uint64_t new_cases, attached, present, rejected, records;
     size_t shown_rejects;
-    int fatal; /* exit code when the node failed */
 } s_import;
 
 static void
@@ -142,32 +144,40 @@ s_batch_free(s_batch *b)
     for (size_t i = 0; i < b->n; i++)
         accord__v1__report__free_unpacked(b->reps[i], NULL);
     free(b->reps);
-    free(b->lines);
+    free(b->where);
     memset(b, 0, sizeof *b);
 }
 
 static void
-s_reject(s_import *im, size_t line, const char *field, const char *msg)
+s_reject(s_import *im, const char *where, const char *field, const char *msg)
 {
     im->rejected++;
     if (im->shown_rejects++ < SHOW_REJECTS)
-        fprintf(stderr, "  %s %zu: %s%s%s\n", ACC_TR(im->ctx->lang, "line", "dòng"), line,
-                field && *field ? field : "", field && *field ? ": " : "", msg);
+        fprintf(stderr, "  %s: %s%s%s\n", where, field && *field ? field : "",
+                field && *field ? ": " : "", msg);
 }
 
-/* A name-based id for a record without one: SHA-256 over its fields, shaped as a UUIDv8. */
+/* A name-based id for a record without one, shaped as a UUIDv8: SHA-256 over (source,
+ * record id, url) when the source gives its record an id — so a feed record re-published
+ * with a new description is still the same report — else over all of its fields. */
 static void
 s_derive_id(const Accord__V1__Report *r, char out[ACC_UUID_TEXT_LEN + 1])
 {
     crypto_hash_sha256_state st;
     crypto_hash_sha256_init(&st);
-    const char *parts[] = {"accord-import-v1", r->url,    r->text,
-                           r->category,        r->description, r->source,
-                           r->source_record_id};
-    for (size_t i = 0; i < sizeof parts / sizeof *parts; i++)
+    const char *by_record[] = {"accord-feed-v1", r->source, r->source_record_id, r->url,
+                               r->text};
+    const char *by_fields[] = {"accord-import-v1", r->url,    r->text,
+                               r->category,        r->description, r->source,
+                               r->source_record_id};
+    const char *const *parts = r->source_record_id[0] ? by_record : by_fields;
+    size_t n = r->source_record_id[0] ? sizeof by_record / sizeof *by_record
+                                      : sizeof by_fields / sizeof *by_fields;
+    for (size_t i = 0; i < n; i++)
         crypto_hash_sha256_update(&st, (const unsigned char *)parts[i], strlen(parts[i]) + 1);
-    crypto_hash_sha256_update(&st, (const unsigned char *)&r->observed_at_ms,
-                              sizeof r->observed_at_ms);
+    if (!r->source_record_id[0])
+        crypto_hash_sha256_update(&st, (const unsigned char *)&r->observed_at_ms,
+                                  sizeof r->observed_at_ms);
     unsigned char h[32];
     crypto_hash_sha256_final(&st, h);
     acc_uuid_t u;
@@ -212,7 +222,7 @@ s_receive(s_import *im)
         const Accord__V1__SubmitResult *sr = resp->submit;
         for (size_t i = 0; i < sr->n_results; i++) {
             const Accord__V1__ReportResult *res = sr->results[i];
-            size_t line = res->index < b->n ? b->lines[res->index] : 0;
+            const char *where = res->index < b->n ? b->where[res->index] : "?";
             switch (res->outcome) {
             case ACCORD__V1__OUTCOME__OUTCOME_NEW_CASE:
                 im->new_cases++;
@@ -224,10 +234,11 @@ s_receive(s_import *im)
                 im->present++;
                 break;
             default: {
-                /* "reports[3].url" -> "url": the line number already says which record. */
+                /* "reports[3].url" -> "url": `where` already says which record. */
                 const char *f = res->error ? res->error->field : "";
                 const char *dot = strchr(f, '.');
-                s_reject(im, line, dot ? dot + 1 : "", res->error ? res->error->message : "rejected");
+                s_reject(im, where, dot ? dot + 1 : "",
+                         res->error ? res->error->message : "rejected");
                 break;
             }
             }
@@ -257,14 +268,25 @@ s_send_batch(s_import *im, s_batch *b)
     return 0;
 }
 
+static int
+s_flush(s_import *im, s_batch *b)
+{
+    int rc;
+    while (im->n_inflight == WINDOW)
+        if ((rc = s_receive(im)))
+            return rc;
+    return s_send_batch(im, b);
+}
+
 static void
 s_progress(s_import *im, size_t done, size_t total, int final)
 {
     int pct = total ? (int)(done * 100 / total) : 100;
-    int bars = pct / 4;
+    if (pct > 100)
+        pct = 100;
     char bar[26];
     for (int i = 0; i < 25; i++)
-        bar[i] = i < bars ? '#' : '-';
+        bar[i] = i < pct / 4 ? '#' : '-';
     bar[25] = '\0';
     fprintf(stderr, "\r[%s] %3d%%  %llu %s", bar, pct, (unsigned long long)im->records,
             ACC_TR(im->ctx->lang, "records", "bản ghi"));
@@ -273,38 +295,10 @@ s_progress(s_import *im, size_t done, size_t total, int final)
     fflush(stderr);
 }
 
+/* Map a file into memory (an empty file maps to ""). Returns 0 or an exit code. */
 static int
-s_import_file(ctl_t *ctx, int argc, char **argv)
+s_map(const char *file, const char **data, size_t *size, void **map)
 {
-    const char *file = NULL, *fmt_s = NULL, *cat = NULL, *src = NULL;
-    for (int i = 2; i < argc; i++) {
-        int r;
-        if ((r = ctl_opt(argc, argv, &i, "--format", &fmt_s)) ||
-            (r = ctl_opt(argc, argv, &i, "--category", &cat)) ||
-            (r = ctl_opt(argc, argv, &i, "--source", &src))) {
-            if (r < 0)
-                return CTL_BAD_INPUT;
-        } else if (!file && argv[i][0] != '-') {
-            file = argv[i];
-        } else {
-            ctl_err("report import: %s '%s'",
-                    ACC_TR(ctx->lang, "unexpected argument", "đối số thừa"), argv[i]);
-            return CTL_BAD_INPUT;
-        }
-    }
-    if (!file) {
-        ctl_err("%s", ACC_TR(ctx->lang, "usage: accordctl report import FILE [--format jsonl|csv]",
-                             "cách dùng: accordctl report import TỆP [--format jsonl|csv]"));
-        return CTL_BAD_INPUT;
-    }
-    acc_import_format fmt =
-        fmt_s ? acc_import_format_parse(fmt_s) : acc_import_format_from_path(file);
-    if (fmt == ACC_IMPORT_UNKNOWN) {
-        ctl_err("--format: %s", ACC_TR(ctx->lang,
-                                       "unknown format; use jsonl or csv (or a .jsonl/.csv file name)",
-                                       "định dạng không hợp lệ; dùng jsonl hoặc csv"));
-        return CTL_BAD_INPUT;
-    }
     int fd = open(file, O_RDONLY | O_CLOEXEC);
     struct stat st;
     if (fd < 0 || fstat(fd, &st) != 0) {
@@ -313,32 +307,109 @@ s_import_file(ctl_t *ctx, int argc, char **argv)
             close(fd);
         return CTL_BAD_INPUT;
     }
-    size_t size = (size_t)st.st_size;
-    const char *data = "";
-    void *map = NULL;
-    if (size) {
-        map = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
-        if (map == MAP_FAILED) {
+    *size = (size_t)st.st_size;
+    *data = "";
+    *map = NULL;
+    if (*size) {
+        *map = mmap(NULL, *size, PROT_READ, MAP_PRIVATE, fd, 0);
+        if (*map == MAP_FAILED) {
+            *map = NULL;
             ctl_err("'%s': %s", file, strerror(errno));
             close(fd);
             return CTL_FAIL;
         }
-        data = map;
+        *data = *map;
     }
     close(fd);
+    return 0;
+}
 
-    int rc = ctl_connect(ctx);
-    acc_import_t *imp = NULL;
+/* report import (@feed = 0: jsonl/csv, source defaults to "import") and feed import
+ * (@feed = 1: every format, --format and --source required). */
+static int
+s_import_file(ctl_t *ctx, int argc, char **argv, int feed)
+{
+    const char *file = NULL, *fmt_s = NULL, *cat = NULL, *src = NULL, *conf_s = NULL;
+    const char *cmd = feed ? "feed import" : "report import";
+    for (int i = 2; i < argc; i++) {
+        int r;
+        if ((r = ctl_opt(argc, argv, &i, "--format", &fmt_s)) ||
+            (r = ctl_opt(argc, argv, &i, "--category", &cat)) ||
+            (r = ctl_opt(argc, argv, &i, "--source", &src)) ||
+            (feed && (r = ctl_opt(argc, argv, &i, "--confidence", &conf_s)))) {
+            if (r < 0)
+                return CTL_BAD_INPUT;
+        } else if (!file && argv[i][0] != '-') {
+            file = argv[i];
+        } else {
+            ctl_err("%s: %s '%s'", cmd, ACC_TR(ctx->lang, "unexpected argument", "đối số thừa"),
+                    argv[i]);
+            return CTL_BAD_INPUT;
+        }
+    }
+    if (!file || (feed && (!fmt_s || !src))) {
+        ctl_err("%s", feed ? ACC_TR(ctx->lang,
+                                    "usage: accordctl feed import FILE --format FORMAT --source "
+                                    "NAME [--category CAT] [--confidence N]",
+                                    "cách dùng: accordctl feed import TỆP --format ĐỊNH_DẠNG "
+                                    "--source NGUỒN [--category LOẠI] [--confidence N]")
+                           : ACC_TR(ctx->lang,
+                                    "usage: accordctl report import FILE [--format jsonl|csv]",
+                                    "cách dùng: accordctl report import TỆP [--format jsonl|csv]"));
+        return CTL_BAD_INPUT;
+    }
+    acc_feed_format fmt = ACC_FEED_UNKNOWN;
+    if (fmt_s)
+        fmt = acc_feed_format_parse(fmt_s);
+    else if (acc_import_format_from_path(file) == ACC_IMPORT_JSONL)
+        fmt = ACC_FEED_JSONL;
+    else if (acc_import_format_from_path(file) == ACC_IMPORT_CSV)
+        fmt = ACC_FEED_CSV;
+    if (fmt == ACC_FEED_UNKNOWN || (!feed && fmt != ACC_FEED_JSONL && fmt != ACC_FEED_CSV)) {
+        ctl_err("--format: %s", feed ? ACC_TR(ctx->lang,
+                                              "unknown format; use jsonl, csv, stix, misp, "
+                                              "urlhaus, phishtank or openphish",
+                                              "định dạng không hợp lệ; dùng jsonl, csv, stix, "
+                                              "misp, urlhaus, phishtank hoặc openphish")
+                                     : ACC_TR(ctx->lang,
+                                              "unknown format; use jsonl or csv (or a .jsonl/.csv "
+                                              "file name); feeds: accordctl feed import",
+                                              "định dạng không hợp lệ; dùng jsonl hoặc csv"));
+        return CTL_BAD_INPUT;
+    }
+    uint32_t confidence = 0;
+    if (conf_s) {
+        char *end;
+        long v = strtol(conf_s, &end, 10);
+        if (*end || v < 0 || v > 100) {
+            ctl_err("--confidence: %s", ACC_TR(ctx->lang, "must be a number from 0 to 100",
+                                               "phải là số từ 0 đến 100"));
+            return CTL_BAD_INPUT;
+        }
+        confidence = (uint32_t)v;
+    }
+    const char *data;
+    size_t size;
+    void *map = NULL;
+    int rc = s_map(file, &data, &size, &map);
+    if (rc)
+        return rc;
+
+    acc_feed_t *rd = NULL;
     s_import im = {.ctx = ctx};
     s_batch cur = {0};
-    Accord__V1__Report defaults = ACCORD__V1__REPORT__INIT;
-    defaults.category = (char *)(cat ? cat : "");
-    defaults.source = (char *)(src ? src : "import");
-    if (rc)
+    if ((rc = ctl_connect(ctx)))
         goto out;
+    acc_feed_opts_t opts = {
+        .source = src ? src : "import",
+        .source_is_default = !feed,
+        .category = cat,
+        .confidence = confidence,
+    };
+    opts.tags = ctl_tag_map(ctx, &opts.n_tags);
     acc_errinfo_t ei;
     acc_errinfo_clear(&ei);
-    acc_err err = acc_import_new(fmt, data, size, &defaults, &imp, &ei);
+    acc_err err = acc_feed_new(fmt, data, size, &opts, &rd, &ei);
     if (err != ACC_OK) {
         ctl_err("%s: %s%s%s", file, ei.field, ei.field[0] ? ": " : "", ei.msg);
         rc = CTL_BAD_INPUT;
@@ -347,22 +418,22 @@ s_import_file(ctl_t *ctx, int argc, char **argv)
     int tty = isatty(2);
     struct timespec last = {0, 0};
     size_t bytes = 0;
+    char where[WHERE_LEN];
     for (;;) {
         Accord__V1__Report *r = NULL;
-        size_t line = 0;
         acc_errinfo_clear(&ei);
-        err = acc_import_next(imp, &r, &line, &ei);
+        where[0] = '\0';
+        err = acc_feed_next(rd, &r, where, sizeof where, &ei);
         if (err == ACC_ERR_NOT_FOUND)
             break;
         im.records++;
         if (err != ACC_OK) {
-            /* ei.field reads "line N: field" */
+            /* ei.field may repeat the position ("line N: field"): keep the field only. */
             const char *f = ei.field;
-            if (strncmp(f, "line ", 5) == 0) {
-                const char *colon = strchr(f, ':');
+            const char *colon = strncmp(f, "line ", 5) == 0 ? strchr(f, ':') : NULL;
+            if (strncmp(f, "line ", 5) == 0)
                 f = colon ? colon + 2 : "";
-            }
-            s_reject(&im, line, f, ei.msg[0] ? ei.msg : acc_strerror(err));
+            s_reject(&im, where[0] ? where : ei.field, f, ei.msg[0] ? ei.msg : acc_strerror(err));
             continue;
         }
         if (!r->id[0]) {
@@ -378,23 +449,20 @@ s_import_file(ctl_t *ctx, int argc, char **argv)
         }
         size_t rsz = accord__v1__report__get_packed_size(r) + 8;
         if (cur.n && (cur.n == BATCH_REPORTS || bytes + rsz > BATCH_BYTES)) {
-            while (im.n_inflight == WINDOW)
-                if ((rc = s_receive(&im)))
-                    goto out;
-            if ((rc = s_send_batch(&im, &cur)))
+            if ((rc = s_flush(&im, &cur)))
                 goto out;
             bytes = 0;
         }
         if (!cur.reps) {
             cur.reps = calloc(BATCH_REPORTS, sizeof *cur.reps);
-            cur.lines = calloc(BATCH_REPORTS, sizeof *cur.lines);
-            if (!cur.reps || !cur.lines) {
+            cur.where = calloc(BATCH_REPORTS, sizeof *cur.where);
+            if (!cur.reps || !cur.where) {
                 accord__v1__report__free_unpacked(r, NULL);
                 rc = CTL_FAIL;
                 goto out;
             }
         }
-        cur.lines[cur.n] = line;
+        snprintf(cur.where[cur.n], WHERE_LEN, "%s", where);
         cur.reps[cur.n++] = r;
         bytes += rsz;
         if (tty) {
@@ -402,17 +470,12 @@ s_import_file(ctl_t *ctx, int argc, char **argv)
             clock_gettime(CLOCK_MONOTONIC, &now);
             if ((now.tv_sec - last.tv_sec) * 1000 + (now.tv_nsec - last.tv_nsec) / 1000000 > 100) {
                 last = now;
-                s_progress(&im, acc_import_offset(imp), size, 0);
+                s_progress(&im, acc_feed_offset(rd), size, 0);
             }
         }
     }
-    if (cur.n) {
-        while (im.n_inflight == WINDOW)
-            if ((rc = s_receive(&im)))
-                goto out;
-        if ((rc = s_send_batch(&im, &cur)))
-            goto out;
-    }
+    if (cur.n && (rc = s_flush(&im, &cur)))
+        goto out;
     while (im.n_inflight)
         if ((rc = s_receive(&im)))
             goto out;
@@ -420,7 +483,11 @@ s_import_file(ctl_t *ctx, int argc, char **argv)
         s_progress(&im, size, size, 1);
     if (im.shown_rejects > SHOW_REJECTS)
         fprintf(stderr, "  ... %s %zu %s\n", ACC_TR(ctx->lang, "and", "và"),
-                im.shown_rejects - SHOW_REJECTS, ACC_TR(ctx->lang, "more", "dòng khác"));
+                im.shown_rejects - SHOW_REJECTS, ACC_TR(ctx->lang, "more", "bản ghi khác"));
+    uint64_t skipped = 0;
+    const char *reason;
+    for (size_t i = 0; acc_feed_skips(rd, i, &reason); i++)
+        skipped += acc_feed_skips(rd, i, &reason);
     printf("%s: %llu\n", ACC_TR(ctx->lang, "records read", "số bản ghi đã đọc"),
            (unsigned long long)im.records);
     printf("%s: %llu\n", ACC_TR(ctx->lang, "new cases", "hồ sơ mới"),
@@ -429,6 +496,9 @@ s_import_file(ctl_t *ctx, int argc, char **argv)
            (unsigned long long)im.attached);
     printf("%s: %llu\n", ACC_TR(ctx->lang, "already present", "đã có từ trước"),
            (unsigned long long)im.present);
+    printf("%s: %llu\n", ACC_TR(ctx->lang, "skipped", "bỏ qua"), (unsigned long long)skipped);
+    for (size_t i = 0; acc_feed_skips(rd, i, &reason); i++)
+        printf("  %s: %llu\n", reason, (unsigned long long)acc_feed_skips(rd, i, &reason));
     printf("%s: %llu\n", ACC_TR(ctx->lang, "rejected", "bị từ chối"),
            (unsigned long long)im.rejected);
     rc = im.rejected ? CTL_BAD_INPUT : CTL_OK;
@@ -436,10 +506,20 @@ out:
     s_batch_free(&cur);
     for (int i = 0; i < im.n_inflight; i++)
         s_batch_free(&im.inflight[i]);
-    acc_import_destroy(&imp);
+    acc_feed_destroy(&rd);
     if (map)
         munmap(map, size);
     return rc;
+}
+
+int
+ctl_cmd_feed(ctl_t *ctx, int argc, char **argv)
+{
+    if (argc >= 2 && strcmp(argv[1], "import") == 0)
+        return s_import_file(ctx, argc, argv, 1);
+    ctl_err("%s", ACC_TR(ctx->lang, "usage: accordctl feed import FILE --format FORMAT --source NAME",
+                         "cách dùng: accordctl feed import TỆP --format ĐỊNH_DẠNG --source NGUỒN"));
+    return CTL_BAD_INPUT;
 }
 
 int
@@ -448,7 +528,7 @@ ctl_cmd_report(ctl_t *ctx, int argc, char **argv)
     if (argc >= 2 && strcmp(argv[1], "submit") == 0)
         return s_submit(ctx, argc, argv);
     if (argc >= 2 && strcmp(argv[1], "import") == 0)
-        return s_import_file(ctx, argc, argv);
+        return s_import_file(ctx, argc, argv, 0);
     ctl_err("%s", ACC_TR(ctx->lang, "usage: accordctl report submit|import ...",
                          "cách dùng: accordctl report submit|import ..."));
     return CTL_BAD_INPUT;

@@ -20,6 +20,9 @@ s_usage(acc_lang lang, FILE *f)
                  "                [--source S] [--id UUID] [--json]      submit one report\n"
                  "  report import FILE [--format jsonl|csv] [--category C] [--source S]\n"
                  "                                                       import a file\n"
+                 "  feed import FILE --format FORMAT --source NAME [--category C]\n"
+                 "              [--confidence N]   formats: jsonl csv stix misp urlhaus\n"
+                 "                                 phishtank openphish\n"
                  "  case list [--status S] [--category C] [--limit N] [--json]\n"
                  "  case show NUMBER [--json]\n"
                  "  status [--json]                                      is the node up?\n"
@@ -34,6 +37,9 @@ s_usage(acc_lang lang, FILE *f)
                  "                [--source NGUỒN] [--id UUID] [--json]   gửi một tin phản ánh\n"
                  "  report import TỆP [--format jsonl|csv] [--category C] [--source S]\n"
                  "                                                       nhập từ tệp\n"
+                 "  feed import TỆP --format ĐỊNH_DẠNG --source NGUỒN [--category C]\n"
+                 "              [--confidence N]   định dạng: jsonl csv stix misp urlhaus\n"
+                 "                                 phishtank openphish\n"
                  "  case list [--status S] [--category C] [--limit N] [--json]\n"
                  "  case show SỐ_HỒ_SƠ [--json]\n"
                  "  status [--json]                                      nút có hoạt động?\n"
@@ -82,6 +88,8 @@ main(int argc, char **argv)
         rc = ctl_cmd_init(&ctx, sub_argc, sub_argv);
     else if (strcmp(cmd, "report") == 0)
         rc = ctl_cmd_report(&ctx, sub_argc, sub_argv);
+    else if (strcmp(cmd, "feed") == 0)
+        rc = ctl_cmd_feed(&ctx, sub_argc, sub_argv);
     else if (strcmp(cmd, "case") == 0)
         rc = ctl_cmd_case(&ctx, sub_argc, sub_argv);
     else if (strcmp(cmd, "url") == 0)
