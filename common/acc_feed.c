@@ -12,12 +12,15 @@
  * records whose confidence is 0 (absent).
  */
 #include "acc_feed.h"
+#include "acc_ids.h"
 
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+
+#include <sodium.h>
 
 #include "acc_feed_int.h"
 #include "acc_import.h"
@@ -407,4 +410,31 @@ acc_feed_destroy(acc_feed_t **self_p)
     free(self->source);
     free(self);
     *self_p = NULL;
+}
+
+void
+acc_feed_derive_id(const Accord__V1__Report *r, char out[37])
+{
+    crypto_hash_sha256_state st;
+    crypto_hash_sha256_init(&st);
+    const char *by_record[] = {"accord-feed-v1", r->source, r->source_record_id, r->url,
+                               r->text};
+    const char *by_fields[] = {"accord-import-v1", r->url,         r->text,
+                               r->category,        r->description, r->source,
+                               r->source_record_id};
+    const char *const *parts = r->source_record_id[0] ? by_record : by_fields;
+    size_t n = r->source_record_id[0] ? sizeof by_record / sizeof *by_record
+                                      : sizeof by_fields / sizeof *by_fields;
+    for (size_t i = 0; i < n; i++)
+        crypto_hash_sha256_update(&st, (const unsigned char *)parts[i], strlen(parts[i]) + 1);
+    if (!r->source_record_id[0])
+        crypto_hash_sha256_update(&st, (const unsigned char *)&r->observed_at_ms,
+                                  sizeof r->observed_at_ms);
+    unsigned char h[32];
+    crypto_hash_sha256_final(&st, h);
+    acc_uuid_t u;
+    memcpy(u.b, h, 16);
+    u.b[6] = (unsigned char)(0x80 | (u.b[6] & 0x0f));
+    u.b[8] = (unsigned char)(0x80 | (u.b[8] & 0x3f));
+    acc_uuid_format(&u, out);
 }

@@ -105,6 +105,15 @@ size_t acc_feed_offset(const acc_feed_t *self);
  */
 uint64_t acc_feed_skips(const acc_feed_t *self, size_t i, const char **reason);
 
+/*
+ * acc_feed_derive_id — a stable id for a record that came without one, so that a record
+ * sent again (a file imported twice, an HTTP retry) is recognised instead of stored twice:
+ * SHA-256 shaped as an RFC 9562 version 8 UUID, over (source, source_record_id, url, text)
+ * when the source gives its record an id — a record re-published with a new description
+ * is still the same report — else over all of the record's fields.
+ */
+void acc_feed_derive_id(const Accord__V1__Report *r, char out[37]);
+
 /* acc_feed_destroy — NULL-safe; nulls *@self_p. */
 void acc_feed_destroy(acc_feed_t **self_p);
 

@@ -430,37 +430,6 @@ out:
     return rc;
 }
 
-/* --- report ids --------------------------------------------------------------------- */
-
-/* The id of a report that came without one, derived from its content exactly as
- * `accordctl report import` / `feed import` do (tools/accordctl/ctl_report.c), so the same
- * record sent again — over HTTP or from a file — is recognised instead of stored twice.
- * TODO(lead): one shared acc_feed_derive_id in common/ for both. */
-static void
-s_derive_id(const Accord__V1__Report *r, char out[ACC_UUID_TEXT_LEN + 1])
-{
-    crypto_hash_sha256_state st;
-    crypto_hash_sha256_init(&st);
-    const char *by_record[] = {"accord-feed-v1", r->source, r->source_record_id, r->url, r->text};
-    const char *by_fields[] = {"accord-import-v1", r->url,         r->text,
-                               r->category,        r->description, r->source,
-                               r->source_record_id};
-    const char *const *parts = r->source_record_id[0] ? by_record : by_fields;
-    size_t n = r->source_record_id[0] ? sizeof by_record / sizeof *by_record
-                                      : sizeof by_fields / sizeof *by_fields;
-    for (size_t i = 0; i < n; i++)
-        crypto_hash_sha256_update(&st, (const unsigned char *)parts[i], strlen(parts[i]) + 1);
-    if (!r->source_record_id[0])
-        crypto_hash_sha256_update(&st, (const unsigned char *)&r->observed_at_ms,
-                                  sizeof r->observed_at_ms);
-    unsigned char h[32];
-    crypto_hash_sha256_final(&st, h);
-    acc_uuid_t u;
-    memcpy(u.b, h, 16);
-    u.b[6] = (unsigned char)(0x80 | (u.b[6] & 0x0f));
-    u.b[8] = (unsigned char)(0x80 | (u.b[8] & 0x3f));
-    acc_uuid_format(&u, out);
-}
 
 /* What the receiving node adds to a report from a configured source: its trust (never
  * taken from the submitter), its default confidence, and an id when there is none. */
@@ -473,7 +442,7 @@ s_complete(Accord__V1__Report *r, const acc_source_cfg_t *src, int derive)
         r->confidence = (uint32_t)src->confidence;
     if (derive && !r->id[0]) {
         char id[ACC_UUID_TEXT_LEN + 1];
-        s_derive_id(r, id);
+        acc_feed_derive_id(r, id);
         if (s_set(&r->id, id) != 0)
             return -1;
     }

@@ -9,7 +9,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
-#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -157,35 +156,6 @@ s_reject(s_import *im, const char *where, const char *field, const char *msg)
                 field && *field ? ": " : "", msg);
 }
 
-/* A name-based id for a record without one, shaped as a UUIDv8: SHA-256 over (source,
- * record id, url) when the source gives its record an id — so a feed record re-published
- * with a new description is still the same report — else over all of its fields. */
-static void
-s_derive_id(const Accord__V1__Report *r, char out[ACC_UUID_TEXT_LEN + 1])
-{
-    crypto_hash_sha256_state st;
-    crypto_hash_sha256_init(&st);
-    const char *by_record[] = {"accord-feed-v1", r->source, r->source_record_id, r->url,
-                               r->text};
-    const char *by_fields[] = {"accord-import-v1", r->url,    r->text,
-                               r->category,        r->description, r->source,
-                               r->source_record_id};
-    const char *const *parts = r->source_record_id[0] ? by_record : by_fields;
-    size_t n = r->source_record_id[0] ? sizeof by_record / sizeof *by_record
-                                      : sizeof by_fields / sizeof *by_fields;
-    for (size_t i = 0; i < n; i++)
-        crypto_hash_sha256_update(&st, (const unsigned char *)parts[i], strlen(parts[i]) + 1);
-    if (!r->source_record_id[0])
-        crypto_hash_sha256_update(&st, (const unsigned char *)&r->observed_at_ms,
-                                  sizeof r->observed_at_ms);
-    unsigned char h[32];
-    crypto_hash_sha256_final(&st, h);
-    acc_uuid_t u;
-    memcpy(u.b, h, 16);
-    u.b[6] = (unsigned char)(0x80 | (u.b[6] & 0x0f));
-    u.b[8] = (unsigned char)(0x80 | (u.b[8] & 0x3f));
-    acc_uuid_format(&u, out);
-}
 
 /* Wait for one answer and account for it. Returns 0 or an exit code. */
 static int
@@ -438,7 +408,7 @@ s_import_file(ctl_t *ctx, int argc, char **argv, int feed)
         }
         if (!r->id[0]) {
             char id[ACC_UUID_TEXT_LEN + 1];
-            s_derive_id(r, id);
+            acc_feed_derive_id(r, id);
             r->id = strdup(id);
             if (!r->id) {
                 r->id = (char *)protobuf_c_empty_string;
