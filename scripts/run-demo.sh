@@ -45,6 +45,7 @@ cat <<TXT
 
 accord demo node is running (agency demo-stttt), data in $DEMO/data
   intake: ipc://$DEMO/data/intake.sock and tcp://127.0.0.1:$PORT
+  citizen form (trang phản ánh): http://127.0.0.1:$((PORT + 8))/report
 
 Try, in another terminal:
   $BUILD/bin/accordctl -c $CFG case list
