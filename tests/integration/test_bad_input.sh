@@ -80,8 +80,8 @@ expect_bad "option without its value" "'--url' needs a value" \
 # 2, stderr matching LINE_ERE, exactly GOOD new reports, node up; then the same import
 # again stores nothing more and still exits 2.
 import_mixed() {
-    local name=$1 file=$2 good=$3 re=$4 r0 c0 r1 c1
-    read -r r0 c0 <<<"$(node_counts "$N")"
+    local name=$1 file=$2 good=$3 re=$4 r0 r1 c1
+    read -r r0 _ <<<"$(node_counts "$N")"
     run ctl "$N" report import "$file"
     check_rc "$name: exit 2" 2
     check_match "$name: names the bad line" "$re" "$ERR"

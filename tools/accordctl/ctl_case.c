@@ -32,6 +32,21 @@ s_case_json(const Accord__V1__Case *c)
     return o;
 }
 
+/* Print @s left-aligned in @width columns and one space: columns are counted in characters
+ * (UTF-8 code points), not bytes, so Vietnamese headers line up. */
+static void
+s_pad(const char *s, int width)
+{
+    int chars = 0;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        if ((*p & 0xc0) != 0x80)
+            chars++;
+    fputs(s, stdout);
+    for (int i = chars; i < width; i++)
+        putchar(' ');
+    putchar(' ');
+}
+
 static void
 s_print_json(json_t *o)
 {
@@ -104,17 +119,23 @@ s_list(ctl_t *ctx, int argc, char **argv)
         return rc;
     json_t *arr = json ? json_array() : NULL;
     uint64_t after = 0, shown = 0;
-    if (!json)
-        printf("%-28s %-10s %-18s %7s  %-20s %s\n", ACC_TR(ctx->lang, "NUMBER", "SỐ HỒ SƠ"),
-               ACC_TR(ctx->lang, "STATUS", "TRẠNG THÁI"), ACC_TR(ctx->lang, "CATEGORY", "LOẠI"),
-               ACC_TR(ctx->lang, "REPORTS", "SỐ TIN"), ACC_TR(ctx->lang, "LAST REPORTED", "TIN GẦN NHẤT"),
-               ACC_TR(ctx->lang, "CONTENT", "NỘI DUNG"));
+    int header = json;
     for (;;) {
         uint64_t want = limit ? limit - shown : 1000;
         Accord__V1__Response *resp = NULL;
         if ((rc = s_page(ctx, status, category, (uint32_t)(want > 1000 ? 1000 : want), after, &resp)))
             break;
         const Accord__V1__CaseList *cl = resp->cases;
+        if (!header) {
+            /* The header only once the node has answered: no table above an error. */
+            header = 1;
+            s_pad(ACC_TR(ctx->lang, "NUMBER", "SỐ HỒ SƠ"), 28);
+            s_pad(ACC_TR(ctx->lang, "STATUS", "TRẠNG THÁI"), 10);
+            s_pad(ACC_TR(ctx->lang, "CATEGORY", "LOẠI"), 18);
+            s_pad(ACC_TR(ctx->lang, "REPORTS", "SỐ TIN"), 8);
+            s_pad(ACC_TR(ctx->lang, "LAST REPORTED", "TIN GẦN NHẤT"), 20);
+            printf("%s\n", ACC_TR(ctx->lang, "CONTENT", "NỘI DUNG"));
+        }
         for (size_t i = 0; i < cl->n_cases; i++) {
             const Accord__V1__Case *c = cl->cases[i];
             after = c->ordinal;

@@ -1,5 +1,8 @@
 /* accordctl: shared helpers (config, connection, error output). */
+#include <fcntl.h>
 #include <stdarg.h>
+#include <sys/file.h>
+#include <unistd.h>
 #include <string.h>
 
 #include "acc_feed.h"
@@ -66,6 +69,18 @@ ctl_connect(ctl_t *ctx)
     int rc = ctl_load_config(ctx);
     if (rc)
         return rc;
+    /* A running intake holds an flock on data/intake.lock for as long as it lives (a
+     * killed one releases it with its descriptors). If we can take it, nobody is there:
+     * say so at once instead of waiting out the timeout on a stale socket file. */
+    char lockp[4200];
+    snprintf(lockp, sizeof lockp, "%s/intake.lock", ctx->cfg->data_dir);
+    int fd = open(lockp, O_RDONLY | O_CLOEXEC);
+    if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) == 0) {
+        if (fd >= 0)
+            close(fd);
+        return ctl_unreachable(ctx, ACC_ERR_UNAVAILABLE);
+    }
+    close(fd);
     char ep[4200];
     snprintf(ep, sizeof ep, "ipc://%s", ctx->cfg->intake.ipc_path);
     acc_errinfo_t ei;
