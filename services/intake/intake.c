@@ -52,7 +52,23 @@ typedef struct {
 typedef struct {
     unsigned char hash[32];
     uint64_t ordinal;
+    uint64_t n;
+    int year;
 } s_newcase;
+
+/* What changes on a case when a report attaches, kept in memory (see "Case counters" in
+ * the file comment of intake.h): per ordinal, the number of reports, the last report's
+ * time, and the parts of its number so an attach needs no read. */
+typedef struct {
+    uint32_t reports;
+    uint16_t year;
+    uint64_t n;
+    int64_t last_ms;
+} s_casemem;
+
+typedef struct {
+    uint64_t ordinal;
+} s_attachment;
 
 struct intake {
     const acc_config_t *cfg;
@@ -73,6 +89,10 @@ struct intake {
     size_t n_preps;
     s_newcase *newcases;
     size_t n_newcases, cap_newcases;
+    s_casemem *cases;       /* indexed by ordinal (entry 0 unused); committed state */
+    size_t cap_cases;
+    s_attachment *attachments; /* attaches of the transaction being built */
+    size_t n_attachments, cap_attachments;
     int64_t now_ms;
 };
 
@@ -121,6 +141,52 @@ s_year_key(int year, char buf[16])
     snprintf(buf, 16, "n/%04d", year);
 }
 
+/* --- case counters in memory ------------------------------------------------------ */
+
+/* Make room for ordinal @ordinal in self->cases. */
+static acc_err
+s_casemem_reserve(intake_t *self, uint64_t ordinal)
+{
+    if (ordinal < self->cap_cases)
+        return ACC_OK;
+    size_t cap = self->cap_cases ? self->cap_cases : 1024;
+    while (cap <= ordinal)
+        cap *= 2;
+    s_casemem *m = realloc(self->cases, cap * sizeof *m);
+    if (!m)
+        return ACC_ERR_NOMEM;
+    memset(m + self->cap_cases, 0, (cap - self->cap_cases) * sizeof *m);
+    self->cases = m;
+    self->cap_cases = cap;
+    return ACC_OK;
+}
+
+/* Record case @ordinal with @number ("agency/YYYY/NNNNNN"), no reports counted yet. */
+static acc_err
+s_casemem_add(intake_t *self, uint64_t ordinal, const char *number)
+{
+    acc_err err = s_casemem_reserve(self, ordinal);
+    if (err != ACC_OK)
+        return err;
+    const char *y = strchr(number, '/');
+    if (!y || strlen(y) < 7)
+        return ACC_ERR_STORE;
+    s_casemem *m = &self->cases[ordinal];
+    m->year = (uint16_t)strtoul(y + 1, NULL, 10);
+    m->n = strtoull(y + 6, NULL, 10);
+    return ACC_OK;
+}
+
+/* The committed report count and last report time of a case record being answered. */
+static void
+s_casemem_fill(const intake_t *self, Accord__V1__Case *c)
+{
+    if (c->ordinal && c->ordinal < self->cap_cases) {
+        c->reports = self->cases[c->ordinal].reports;
+        c->last_reported_ms = self->cases[c->ordinal].last_ms;
+    }
+}
+
 /* --- start-up ---------------------------------------------------------------------- */
 
 static acc_err
@@ -157,15 +223,40 @@ s_load(intake_t *self, acc_errinfo_t *ei)
             err = ACC_ERR_STORE;
             goto out;
         }
+        uint64_t ordinal = acc_store_be_u64(k);
         if (c->status != ACCORD__V1__CASE_STATUS__CASE_STATUS_CLOSED) {
             unsigned char h[32];
             acc_text_sha256(c->content_key, strlen(c->content_key), h);
-            err = intake_index_put(self->index, h, acc_store_be_u64(k));
+            err = intake_index_put(self->index, h, ordinal);
             open++;
         }
+        if (err == ACC_OK)
+            err = s_casemem_add(self, ordinal, c->number);
         accord__v1__case__free_unpacked(c, NULL);
         if (err != ACC_OK)
             goto out;
+    }
+    if (err != ACC_ERR_NOT_FOUND)
+        goto out;
+    /* Report counts and last times from case_reports (ordinal ‖ seq → received ms), a
+     * sequential scan. */
+    acc_cursor_close(&cur);
+    if ((err = acc_cursor_open(txn, self->t_case_reports, &cur)) != ACC_OK)
+        goto out;
+    for (err = acc_cursor_seek(cur, NULL, 0, &k, &kl, &v, &vl); err == ACC_OK;
+         err = acc_cursor_next(cur, &k, &kl, &v, &vl)) {
+        uint64_t ordinal = kl == 16 ? acc_store_be_u64(k) : 0;
+        if (!ordinal || ordinal >= self->cap_cases || vl != 8) {
+            acc_errinfo_set(ei, "store", "case_reports entry for case %llu is corrupt",
+                            (unsigned long long)ordinal);
+            err = ACC_ERR_STORE;
+            goto out;
+        }
+        s_casemem *m = &self->cases[ordinal];
+        int64_t ms = (int64_t)acc_store_be_u64(v);
+        m->reports++;
+        if (ms > m->last_ms)
+            m->last_ms = ms;
     }
     if (err == ACC_ERR_NOT_FOUND)
         err = ACC_OK;
@@ -225,6 +316,8 @@ intake_destroy(intake_t **self_p)
     intake_index_destroy(&self->pending);
     free(self->preps);
     free(self->newcases);
+    free(self->cases);
+    free(self->attachments);
     free(self);
     *self_p = NULL;
 }
@@ -309,7 +402,7 @@ s_reject(s_prep *p, acc_err err, const char *field, const char *fmt, ...)
 }
 
 static void
-s_validate(intake_t *self, s_prep *p)
+s_validate(intake_t *self, s_prep *p, int64_t now_ms)
 {
     const Accord__V1__Report *r = p->rep;
     const acc_config_t *cfg = self->cfg;
@@ -355,7 +448,7 @@ s_validate(intake_t *self, s_prep *p)
     if (r->confidence > 100)
         return s_reject(p, ACC_ERR_INVALID, "confidence", "must be between 0 and 100%s", "");
     if (r->observed_at_ms != 0 &&
-        (r->observed_at_ms < OBSERVED_MIN_MS || r->observed_at_ms > self->now_ms + OBSERVED_SKEW_MS))
+        (r->observed_at_ms < OBSERVED_MIN_MS || r->observed_at_ms > now_ms + OBSERVED_SKEW_MS))
         return s_reject(p, ACC_ERR_INVALID, "observed_at",
                         "must be after 2000-01-01 and not in the future%s", "");
 
@@ -418,22 +511,47 @@ s_case_put(intake_t *self, acc_txn_t *txn, uint64_t ordinal, const Accord__V1__C
     return err;
 }
 
-/* Attach @p to the open case @ordinal. */
+/* Attach @p to the open case @ordinal. The case record is written once, when the case
+ * opens: what an attach changes (the count, the last time) is derived from case_reports
+ * and kept in memory, so an attach costs no read and no rewrite of an old page. */
 static acc_err
 s_attach(intake_t *self, acc_txn_t *txn, s_prep *p, uint64_t ordinal)
 {
-    Accord__V1__Case *c = NULL;
-    acc_err err = s_case_get(self, txn, ordinal, &c);
+    (void)txn;
+    int year;
+    uint64_t n;
+    if (ordinal < self->cap_cases && self->cases[ordinal].year) {
+        year = self->cases[ordinal].year;
+        n = self->cases[ordinal].n;
+    } else {
+        /* opened by this very transaction: not yet in the committed table */
+        int found = 0;
+        year = 0;
+        n = 0;
+        for (size_t i = self->n_newcases; i-- > 0 && !found;)
+            if (self->newcases[i].ordinal == ordinal) {
+                year = self->newcases[i].year;
+                n = self->newcases[i].n;
+                found = 1;
+            }
+        if (!found)
+            return ACC_ERR_INTERNAL;
+    }
+    acc_err err = acc_case_number_format(self->cfg->agency, year, n, p->case_number,
+                                         sizeof p->case_number);
     if (err != ACC_OK)
         return err;
-    c->reports++;
-    if (self->now_ms > c->last_reported_ms)
-        c->last_reported_ms = self->now_ms;
-    snprintf(p->case_number, sizeof p->case_number, "%s", c->number);
-    err = s_case_put(self, txn, ordinal, c, 0);
-    accord__v1__case__free_unpacked(c, NULL);
+    if (self->n_attachments == self->cap_attachments) {
+        size_t cap = self->cap_attachments ? self->cap_attachments * 2 : 256;
+        s_attachment *a = realloc(self->attachments, cap * sizeof *a);
+        if (!a)
+            return ACC_ERR_NOMEM;
+        self->attachments = a;
+        self->cap_attachments = cap;
+    }
+    self->attachments[self->n_attachments++].ordinal = ordinal;
     p->outcome = ACCORD__V1__OUTCOME__OUTCOME_ATTACHED;
-    return err;
+    return ACC_OK;
 }
 
 /* Open a new case for @p; returns its ordinal through @out. */
@@ -486,8 +604,11 @@ s_open_case(intake_t *self, acc_txn_t *txn, s_prep *p, uint64_t *out)
         self->newcases = nc;
         self->cap_newcases = cap;
     }
-    memcpy(self->newcases[self->n_newcases].hash, p->hash, 32);
-    self->newcases[self->n_newcases++].ordinal = ordinal;
+    s_newcase *nc2 = &self->newcases[self->n_newcases++];
+    memcpy(nc2->hash, p->hash, 32);
+    nc2->ordinal = ordinal;
+    nc2->year = year;
+    nc2->n = n;
     p->outcome = ACCORD__V1__OUTCOME__OUTCOME_NEW_CASE;
     *out = ordinal;
     return ACC_OK;
@@ -552,7 +673,9 @@ s_store_report(intake_t *self, acc_txn_t *txn, s_prep *p, uint64_t ordinal)
 
     acc_store_u64_be(ordinal, k);
     acc_store_u64_be(seq, k + 8);
-    return acc_store_put(txn, self->t_case_reports, k, 16, "", 0, 0);
+    unsigned char ms[8];
+    acc_store_u64_be((uint64_t)self->now_ms, ms);
+    return acc_store_put(txn, self->t_case_reports, k, 16, ms, 8, 0);
 }
 
 static acc_err
@@ -566,6 +689,7 @@ s_apply(acc_txn_t *txn, void *arg)
     self->w_year = self->year;
     self->w_year_n = self->year_n;
     self->n_newcases = 0;
+    self->n_attachments = 0;
     intake_index_clear(self->pending);
 
     for (size_t i = 0; i < self->n_preps; i++) {
@@ -610,6 +734,8 @@ s_apply(acc_txn_t *txn, void *arg)
             return err;
     }
     /* Make the room now so that publishing the new cases after the commit cannot fail. */
+    if ((err = s_casemem_reserve(self, self->w_ordinal)) != ACC_OK)
+        return err;
     return intake_index_reserve(self->index, self->n_newcases);
 }
 
@@ -667,16 +793,6 @@ fail:
     return NULL;
 }
 
-static void
-s_preps_free(intake_t *self)
-{
-    for (size_t i = 0; i < self->n_preps; i++) {
-        free(self->preps[i].canonical_url);
-        free(self->preps[i].content_key);
-    }
-    self->n_preps = 0;
-}
-
 /* Contacts must point at a report of the request and stay small. Returns 0 when fine,
  * else -1 with @field naming the offender. */
 static int
@@ -701,21 +817,51 @@ s_check_contacts(const Accord__V1__SubmitReports *sub, char *field, size_t len)
     return 0;
 }
 
-/* Validate and commit every submission among @reqs; fill their responses. */
-static acc_err
-s_submit_all(intake_t *self, Accord__V1__Request *const *reqs, size_t n,
-             Accord__V1__Response **resps)
+struct intake_prepared {
+    Accord__V1__Request *const *reqs; /* borrowed */
+    Accord__V1__Response **resps;     /* borrowed; early errors filled by prepare */
+    size_t n;
+    s_prep *preps;
+    size_t n_preps;
+    int64_t now_ms;
+    int any; /* at least one submission to commit */
+};
+
+static void
+s_prepared_free(intake_prepared_t **pp)
 {
+    if (!pp || !*pp)
+        return;
+    intake_prepared_t *pr = *pp;
+    for (size_t i = 0; i < pr->n_preps; i++) {
+        free(pr->preps[i].canonical_url);
+        free(pr->preps[i].content_key);
+    }
+    free(pr->preps);
+    free(pr);
+    *pp = NULL;
+}
+
+acc_err
+intake_prepare(intake_t *self, Accord__V1__Request *const *reqs, size_t n,
+               Accord__V1__Response **resps, intake_prepared_t **out)
+{
+    intake_prepared_t *pr = calloc(1, sizeof *pr);
+    if (!pr)
+        return ACC_ERR_NOMEM;
+    pr->reqs = reqs;
+    pr->resps = resps;
+    pr->n = n;
+    for (size_t i = 0; i < n; i++)
+        resps[i] = NULL;
     size_t total = 0;
     for (size_t i = 0; i < n; i++)
         if (reqs[i]->body_case == ACCORD__V1__REQUEST__BODY_SUBMIT)
             total += reqs[i]->submit->n_reports;
-    free(self->preps);
-    self->preps = calloc(total ? total : 1, sizeof *self->preps);
-    if (!self->preps)
-        return ACC_ERR_NOMEM;
-    self->now_ms = acc_ids_now_ms();
-    int any = 0;
+    pr->preps = calloc(total ? total : 1, sizeof *pr->preps);
+    if (!pr->preps)
+        goto nomem;
+    pr->now_ms = acc_ids_now_ms();
     for (size_t i = 0; i < n; i++) {
         if (reqs[i]->body_case != ACCORD__V1__REQUEST__BODY_SUBMIT)
             continue;
@@ -724,7 +870,7 @@ s_submit_all(intake_t *self, Accord__V1__Request *const *reqs, size_t n,
                                              "submit.reports",
                                              "more than 1000 reports in one request");
             if (!resps[i])
-                return ACC_ERR_NOMEM;
+                goto nomem;
             continue;
         }
         char field[96];
@@ -733,26 +879,47 @@ s_submit_all(intake_t *self, Accord__V1__Request *const *reqs, size_t n,
                                              field, "contact index out of range, or a contact "
                                                     "field longer than 200 bytes");
             if (!resps[i])
-                return ACC_ERR_NOMEM;
+                goto nomem;
             continue;
         }
-        any = 1;
-        size_t first = self->n_preps;
+        pr->any = 1;
+        size_t first = pr->n_preps;
         for (size_t j = 0; j < reqs[i]->submit->n_reports; j++) {
-            s_prep *p = &self->preps[self->n_preps++];
+            s_prep *p = &pr->preps[pr->n_preps++];
             p->rep = reqs[i]->submit->reports[j];
             p->req = i;
             p->index = j;
-            s_validate(self, p);
+            s_validate(self, p, pr->now_ms);
         }
         for (size_t c = 0; c < reqs[i]->submit->n_contacts; c++) {
             const Accord__V1__ReporterContact *ct = reqs[i]->submit->contacts[c];
-            self->preps[first + ct->index].contact = ct;
+            pr->preps[first + ct->index].contact = ct;
         }
     }
-    if (!any)
-        return ACC_OK;
+    *out = pr;
+    return ACC_OK;
+nomem:
+    for (size_t i = 0; i < n; i++)
+        if (resps[i]) {
+            accord__v1__response__free_unpacked(resps[i], NULL);
+            resps[i] = NULL;
+        }
+    s_prepared_free(&pr);
+    return ACC_ERR_NOMEM;
+}
 
+/* Commit the prepared submissions (one write transaction) and fill their responses. */
+static acc_err
+s_commit_submits(intake_t *self, intake_prepared_t *pr)
+{
+    Accord__V1__Request *const *reqs = pr->reqs;
+    Accord__V1__Response **resps = pr->resps;
+    size_t n = pr->n;
+    if (!pr->any)
+        return ACC_OK;
+    self->preps = pr->preps;
+    self->n_preps = pr->n_preps;
+    self->now_ms = pr->now_ms;
     acc_err werr = acc_store_write(self->store, s_apply, self);
     if (werr == ACC_OK) {
         /* Committed: publish the working state. */
@@ -760,8 +927,20 @@ s_submit_all(intake_t *self, Accord__V1__Request *const *reqs, size_t n,
         self->ordinal = self->w_ordinal;
         self->year = self->w_year;
         self->year_n = self->w_year_n;
-        for (size_t i = 0; i < self->n_newcases; i++)
-            intake_index_put(self->index, self->newcases[i].hash, self->newcases[i].ordinal);
+        for (size_t i = 0; i < self->n_newcases; i++) {
+            const s_newcase *nc = &self->newcases[i];
+            intake_index_put(self->index, nc->hash, nc->ordinal);
+            s_casemem *m = &self->cases[nc->ordinal];
+            m->year = (uint16_t)nc->year;
+            m->n = nc->n;
+            m->reports = 1;
+            m->last_ms = self->now_ms;
+        }
+        for (size_t i = 0; i < self->n_attachments; i++) {
+            s_casemem *m = &self->cases[self->attachments[i].ordinal];
+            m->reports++;
+            m->last_ms = self->now_ms;
+        }
     } else {
         acc_log_warn(TAG, "batch of %zu reports not stored: %s", self->n_preps,
                      acc_strerror(werr));
@@ -773,9 +952,11 @@ s_submit_all(intake_t *self, Accord__V1__Request *const *reqs, size_t n,
         if (!(resps[i] = s_submit_response(self, reqs[i], i, werr)))
             err = ACC_ERR_NOMEM;
     }
-    s_preps_free(self);
+    self->preps = NULL;
+    self->n_preps = 0;
     return err;
 }
+
 
 /* --- queries ------------------------------------------------------------------------ */
 
@@ -861,6 +1042,7 @@ s_list(intake_t *self, const Accord__V1__Request *req)
             break;
         }
         used += sz;
+        s_casemem_fill(self, c);
         cl->cases[cl->n_cases++] = c;
     }
     if (err != ACC_OK && err != ACC_ERR_NOT_FOUND)
@@ -914,6 +1096,7 @@ s_get_case(intake_t *self, const Accord__V1__Request *req)
     r->case_detail = d;
     if (s_case_get(self, txn, ordinal, &d->case_info) != ACC_OK)
         goto internal;
+    s_casemem_fill(self, d->case_info);
     size_t budget = (size_t)self->cfg->limits.message_max_bytes - 16384;
     size_t used = accord__v1__case__get_packed_size(d->case_info), cap = 0;
     unsigned char start[16];
@@ -967,12 +1150,14 @@ nomem:
 }
 
 acc_err
-intake_handle(intake_t *self, Accord__V1__Request *const *reqs, size_t n,
-              Accord__V1__Response **resps)
+intake_commit(intake_t *self, intake_prepared_t **pp)
 {
-    for (size_t i = 0; i < n; i++)
-        resps[i] = NULL;
-    acc_err err = s_submit_all(self, reqs, n, resps);
+    intake_prepared_t *pr = *pp;
+    Accord__V1__Request *const *reqs = pr->reqs;
+    Accord__V1__Response **resps = pr->resps;
+    size_t n = pr->n;
+    acc_err err = s_commit_submits(self, pr);
+    s_prepared_free(pp);
     if (err != ACC_OK)
         goto fail;
     for (size_t i = 0; i < n; i++) {
@@ -1007,4 +1192,15 @@ fail:
             resps[i] = NULL;
         }
     return err;
+}
+
+acc_err
+intake_handle(intake_t *self, Accord__V1__Request *const *reqs, size_t n,
+              Accord__V1__Response **resps)
+{
+    intake_prepared_t *pr = NULL;
+    acc_err err = intake_prepare(self, reqs, n, resps, &pr);
+    if (err != ACC_OK)
+        return err;
+    return intake_commit(self, &pr);
 }

@@ -12,9 +12,15 @@
  *   report_ids    uuid (16 bytes)         -> seq ‖ case number  UUIDv7 ids append
  *   cases         ordinal (u64 BE)        -> Case              append for new cases
  *   case_numbers  "<agency>/<year>/<n>"   -> ordinal           append within a year
- *   case_reports  ordinal ‖ seq           -> ""                append for new cases
+ *   case_reports  ordinal ‖ seq           -> received ms (u64)  append for new cases
  *   meta          "seq", "ordinal", "n/<year>" -> u64 BE counters
  * The content-key -> open case map lives in memory (intake_index.h), rebuilt at start.
+ *
+ * Case counters: a case record is written once, when the case opens. What an attaching
+ * report changes — the number of reports, the time of the last one — is derived from
+ * case_reports and kept in memory per case (about 24 bytes), rebuilt at start by a
+ * sequential scan, so an attach rewrites no old page (PITFALLS: random page writes are
+ * what a durable commit pays for).
  */
 #ifndef INTAKE_H
 #define INTAKE_H
@@ -51,6 +57,21 @@ void intake_destroy(intake_t **self_p);
  */
 acc_err intake_handle(intake_t *self, Accord__V1__Request *const *reqs, size_t n,
                       Accord__V1__Response **resps);
+
+/*
+ * The two halves of intake_handle, so that the server can validate the next batch (on
+ * another thread) while this one commits:
+ * intake_prepare — validate and canonicalise the submissions among @reqs (borrowed until
+ *   intake_commit); touches no store and no state that intake_commit uses, so it may run on
+ *   a worker thread concurrently with intake_commit of an earlier batch (one prepare at a
+ *   time). @resps[i] (n slots) are initialised; requests refused as a whole get theirs here.
+ * intake_commit — on the intake thread: commit the prepared submissions in one write
+ *   transaction, then answer every request; frees *@pp and nulls it. Errors as intake_handle.
+ */
+typedef struct intake_prepared intake_prepared_t;
+acc_err intake_prepare(intake_t *self, Accord__V1__Request *const *reqs, size_t n,
+                       Accord__V1__Response **resps, intake_prepared_t **out);
+acc_err intake_commit(intake_t *self, intake_prepared_t **pp);
 
 /* intake_error_response — a response with @code and message (for requests that could
  * not be decoded). NULL when out of memory. */
