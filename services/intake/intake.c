@@ -9,6 +9,7 @@
 #include "acc_codec.h"
 #include "acc_ids.h"
 #include "acc_log.h"
+#include "acc_loop.h"
 #include "acc_model.h"
 #include "acc_store.h"
 #include "acc_text.h"
@@ -27,8 +28,11 @@
 #define OBSERVED_MIN_MS 946684800000LL
 #define OBSERVED_SKEW_MS 86400000LL
 
-static const char *const s_tables[] = {"events",       "report_ids", "cases",    "case_numbers",
-                                       "case_reports", "meta",       "contacts", NULL};
+static const char *const s_tables[] = {"events",       "report_ids", "cases",      "case_numbers",
+                                       "case_reports", "meta",       "contacts",   "attach_log",
+                                       NULL};
+/* Attach-log entries moved into case_reports per idle compaction step. */
+#define COMPACT_STEP 20000
 #define CONTACT_FIELD_MAX 200
 
 /* One report of a submission, validated before the write transaction (validation and
@@ -74,7 +78,9 @@ struct intake {
     const acc_config_t *cfg;
     acc_store_t *store;
     acc_table t_events, t_report_ids, t_cases, t_case_numbers, t_case_reports, t_meta,
-        t_contacts;
+        t_contacts, t_attach_log;
+    uint64_t attach_pending; /* entries in attach_log not yet compacted */
+    int64_t last_write_ms;   /* when the last submission committed (monotonic clock) */
     intake_index_t *index;   /* committed content key -> open case */
     intake_index_t *pending; /* cases opened by the transaction being built */
     acc_uuid_gen_t uuid_gen;
@@ -258,6 +264,28 @@ s_load(intake_t *self, acc_errinfo_t *ei)
         if (ms > m->last_ms)
             m->last_ms = ms;
     }
+    if (err != ACC_ERR_NOT_FOUND)
+        goto out;
+    /* ... and from the attachments not yet compacted into case_reports (seq → ordinal ‖ ms). */
+    acc_cursor_close(&cur);
+    if ((err = acc_cursor_open(txn, self->t_attach_log, &cur)) != ACC_OK)
+        goto out;
+    for (err = acc_cursor_seek(cur, NULL, 0, &k, &kl, &v, &vl); err == ACC_OK;
+         err = acc_cursor_next(cur, &k, &kl, &v, &vl)) {
+        uint64_t ordinal = vl == 16 ? acc_store_be_u64(v) : 0;
+        if (!ordinal || ordinal >= self->cap_cases || kl != 8) {
+            acc_errinfo_set(ei, "store", "attach_log entry for case %llu is corrupt",
+                            (unsigned long long)ordinal);
+            err = ACC_ERR_STORE;
+            goto out;
+        }
+        s_casemem *m = &self->cases[ordinal];
+        int64_t ms = (int64_t)acc_store_be_u64((const unsigned char *)v + 8);
+        m->reports++;
+        if (ms > m->last_ms)
+            m->last_ms = ms;
+        self->attach_pending++;
+    }
     if (err == ACC_ERR_NOT_FOUND)
         err = ACC_OK;
     acc_log_info(TAG, "store loaded: %llu reports, %llu cases (%llu open)",
@@ -293,6 +321,7 @@ intake_new(const acc_config_t *cfg, intake_t **out, acc_errinfo_t *ei)
     acc_store_table(self->store, "case_reports", &self->t_case_reports);
     acc_store_table(self->store, "meta", &self->t_meta);
     acc_store_table(self->store, "contacts", &self->t_contacts);
+    acc_store_table(self->store, "attach_log", &self->t_attach_log);
     if ((err = intake_index_new(4096, &self->index)) != ACC_OK ||
         (err = intake_index_new((size_t)cfg->intake.batch_max, &self->pending)) != ACC_OK)
         goto fail;
@@ -326,6 +355,78 @@ void
 intake_maintain(intake_t *self)
 {
     acc_store_maintain(self->store);
+}
+
+typedef struct {
+    intake_t *self;
+    uint64_t moved;
+} s_compaction;
+
+/* Move the oldest attach_log entries (up to COMPACT_STEP) into case_reports. */
+static acc_err
+s_compact(acc_txn_t *txn, void *arg)
+{
+    s_compaction *c = arg;
+    intake_t *self = c->self;
+    acc_cursor_t *cur = NULL;
+    c->moved = 0;
+    acc_err err = acc_cursor_open(txn, self->t_attach_log, &cur);
+    if (err != ACC_OK)
+        return err;
+    unsigned char keys[64][8];
+    const void *k, *v;
+    size_t kl, vl;
+    for (;;) {
+        /* Collect a few keys, then write: a cursor must not be used across puts into the
+         * table it walks. */
+        size_t n = 0;
+        for (err = acc_cursor_seek(cur, NULL, 0, &k, &kl, &v, &vl); err == ACC_OK && n < 64;
+             err = acc_cursor_next(cur, &k, &kl, &v, &vl)) {
+            if (kl != 8 || vl != 16) {
+                err = ACC_ERR_STORE;
+                break;
+            }
+            unsigned char ck[16];
+            memcpy(ck, v, 8);
+            memcpy(ck + 8, k, 8);
+            unsigned char ms[8];
+            memcpy(ms, (const unsigned char *)v + 8, 8);
+            memcpy(keys[n++], k, 8);
+            if ((err = acc_store_put(txn, self->t_case_reports, ck, 16, ms, 8, 0)) != ACC_OK)
+                break;
+        }
+        if (err != ACC_OK && err != ACC_ERR_NOT_FOUND)
+            break;
+        for (size_t i = 0; i < n; i++)
+            if ((err = acc_store_del(txn, self->t_attach_log, keys[i], 8)) != ACC_OK)
+                goto out;
+        c->moved += n;
+        if (n < 64 || c->moved >= COMPACT_STEP) {
+            err = ACC_OK;
+            break;
+        }
+    }
+out:
+    acc_cursor_close(&cur);
+    return err;
+}
+
+void
+intake_idle(intake_t *self)
+{
+    /* Only when nothing was committed for half a second: compaction must not take the
+     * fsync budget of a busy intake. */
+    if (!self->attach_pending || acc_loop_now_ms() - self->last_write_ms < 500)
+        return;
+    s_compaction c = {.self = self};
+    acc_err err = acc_store_write(self->store, s_compact, &c);
+    if (err != ACC_OK) {
+        acc_log_warn(TAG, "compaction of attach_log failed: %s", acc_strerror(err));
+        return;
+    }
+    self->attach_pending = c.moved >= self->attach_pending ? 0 : self->attach_pending - c.moved;
+    if (c.moved < COMPACT_STEP)
+        self->attach_pending = 0; /* the log is empty */
 }
 
 /* --- responses --------------------------------------------------------------------- */
@@ -671,6 +772,15 @@ s_store_report(intake_t *self, acc_txn_t *txn, s_prep *p, uint64_t ordinal)
             return err;
     }
 
+    if (p->outcome == ACCORD__V1__OUTCOME__OUTCOME_ATTACHED) {
+        /* An attachment to an older case would be a random page write in case_reports;
+         * it goes to the append-only attach_log (seq → ordinal ‖ ms) instead, and moves
+         * into case_reports later, when intake is idle (intake_idle). */
+        unsigned char v2[16];
+        acc_store_u64_be(ordinal, v2);
+        acc_store_u64_be((uint64_t)self->now_ms, v2 + 8);
+        return acc_store_put(txn, self->t_attach_log, k, 8, v2, 16, ACC_PUT_APPEND);
+    }
     acc_store_u64_be(ordinal, k);
     acc_store_u64_be(seq, k + 8);
     unsigned char ms[8];
@@ -941,6 +1051,8 @@ s_commit_submits(intake_t *self, intake_prepared_t *pr)
             m->reports++;
             m->last_ms = self->now_ms;
         }
+        self->attach_pending += self->n_attachments;
+        self->last_write_ms = acc_loop_now_ms();
     } else {
         acc_log_warn(TAG, "batch of %zu reports not stored: %s", self->n_preps,
                      acc_strerror(werr));
@@ -1062,6 +1174,72 @@ nomem:
     return NULL;
 }
 
+static int
+s_cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* The sequence numbers of case @ordinal's reports, ascending (malloc'd into *@out). */
+static acc_err
+s_case_seqs(intake_t *self, acc_txn_t *txn, uint64_t ordinal, uint64_t **out, size_t *n_out)
+{
+    uint64_t *seqs = NULL;
+    size_t n = 0, cap = 0;
+    acc_cursor_t *cur = NULL;
+    const void *k, *v;
+    size_t kl, vl;
+    unsigned char start[16];
+    acc_store_u64_be(ordinal, start);
+    acc_store_u64_be(0, start + 8);
+    acc_err err = acc_cursor_open(txn, self->t_case_reports, &cur);
+    if (err != ACC_OK)
+        return err;
+    for (int pass = 0; pass < 2; pass++) {
+        err = pass == 0 ? acc_cursor_seek(cur, start, 16, &k, &kl, &v, &vl)
+                        : acc_cursor_seek(cur, NULL, 0, &k, &kl, &v, &vl);
+        for (; err == ACC_OK; err = acc_cursor_next(cur, &k, &kl, &v, &vl)) {
+            uint64_t seq;
+            if (pass == 0) {
+                if (kl != 16 || memcmp(k, start, 8) != 0)
+                    break;
+                seq = acc_store_be_u64((const unsigned char *)k + 8);
+            } else {
+                if (kl != 8 || vl != 16 || acc_store_be_u64(v) != ordinal)
+                    continue;
+                seq = acc_store_be_u64(k);
+            }
+            if (n == cap) {
+                cap = cap ? cap * 2 : 64;
+                uint64_t *ns = realloc(seqs, cap * sizeof *ns);
+                if (!ns) {
+                    err = ACC_ERR_NOMEM;
+                    goto out;
+                }
+                seqs = ns;
+            }
+            seqs[n++] = seq;
+        }
+        if (err != ACC_OK && err != ACC_ERR_NOT_FOUND)
+            goto out;
+        if (pass == 0) {
+            acc_cursor_close(&cur);
+            if ((err = acc_cursor_open(txn, self->t_attach_log, &cur)) != ACC_OK)
+                goto out;
+        }
+    }
+    qsort(seqs, n, sizeof *seqs, s_cmp_u64);
+    *out = seqs;
+    *n_out = n;
+    seqs = NULL;
+    err = ACC_OK;
+out:
+    acc_cursor_close(&cur);
+    free(seqs);
+    return err;
+}
+
 static Accord__V1__Response *
 s_get_case(intake_t *self, const Accord__V1__Request *req)
 {
@@ -1071,7 +1249,8 @@ s_get_case(intake_t *self, const Accord__V1__Request *req)
                                      "not a case number (expected AGENCY/YEAR/NNNNNN)");
     Accord__V1__Response *r = NULL;
     acc_txn_t *txn = NULL;
-    acc_cursor_t *cur = NULL;
+    uint64_t *seqs = NULL;
+    size_t n_seqs = 0;
     const void *v;
     size_t vl;
     if (acc_store_read_begin(self->store, &txn) != ACC_OK)
@@ -1099,24 +1278,20 @@ s_get_case(intake_t *self, const Accord__V1__Request *req)
     s_casemem_fill(self, d->case_info);
     size_t budget = (size_t)self->cfg->limits.message_max_bytes - 16384;
     size_t used = accord__v1__case__get_packed_size(d->case_info), cap = 0;
-    unsigned char start[16];
-    acc_store_u64_be(ordinal, start);
-    acc_store_u64_be(0, start + 8);
-    const void *k;
-    size_t kl;
-    if (acc_cursor_open(txn, self->t_case_reports, &cur) != ACC_OK)
+    /* The case's reports: its range of case_reports plus its entries still in attach_log,
+     * in sequence order. */
+    if (s_case_seqs(self, txn, ordinal, &seqs, &n_seqs) != ACC_OK)
         goto internal;
-    for (err = acc_cursor_seek(cur, start, 16, &k, &kl, &v, &vl);
-         err == ACC_OK && kl == 16 && memcmp(k, start, 8) == 0;
-         err = acc_cursor_next(cur, &k, &kl, &v, &vl)) {
+    for (size_t i = 0; i < n_seqs; i++) {
         if (used >= budget) {
             d->reports_omitted++;
             continue;
         }
+        unsigned char sk[8];
+        acc_store_u64_be(seqs[i], sk);
         const void *ev;
         size_t evl;
-        if (acc_store_get(txn, self->t_events, (const unsigned char *)k + 8, 8, &ev, &evl) !=
-            ACC_OK)
+        if (acc_store_get(txn, self->t_events, sk, 8, &ev, &evl) != ACC_OK)
             goto internal;
         Accord__V1__StoredReport *sr = accord__v1__stored_report__unpack(NULL, evl, ev);
         if (!sr)
@@ -1133,17 +1308,17 @@ s_get_case(intake_t *self, const Accord__V1__Request *req)
         d->reports[d->n_reports++] = sr;
         used += evl + 8;
     }
-    acc_cursor_close(&cur);
+    free(seqs);
     acc_store_read_end(&txn);
     return r;
 internal:
-    acc_cursor_close(&cur);
+    free(seqs);
     acc_store_read_end(&txn);
     accord__v1__response__free_unpacked(r, NULL);
     return intake_error_response(req->request_id, ACCORD__V1__CODE__CODE_INTERNAL, "",
                                  "cannot read the case store");
 nomem:
-    acc_cursor_close(&cur);
+    free(seqs);
     acc_store_read_end(&txn);
     accord__v1__response__free_unpacked(r, NULL);
     return NULL;

@@ -13,6 +13,8 @@
  *   cases         ordinal (u64 BE)        -> Case              append for new cases
  *   case_numbers  "<agency>/<year>/<n>"   -> ordinal           append within a year
  *   case_reports  ordinal ‖ seq           -> received ms (u64)  append for new cases
+ *   attach_log    seq                     -> ordinal ‖ ms       append: attachments to older
+ *                                            cases, moved into case_reports when idle
  *   meta          "seq", "ordinal", "n/<year>" -> u64 BE counters
  * The content-key -> open case map lives in memory (intake_index.h), rebuilt at start.
  *
@@ -80,5 +82,9 @@ Accord__V1__Response *intake_error_response(uint64_t request_id, Accord__V1__Cod
 
 /* intake_maintain — periodic housekeeping (stale LMDB readers). */
 void intake_maintain(intake_t *self);
+
+/* intake_idle — call often (e.g. every second): when nothing was committed for 500 ms,
+ * moves up to 20,000 attachments from attach_log into case_reports. */
+void intake_idle(intake_t *self);
 
 #endif

@@ -181,6 +181,14 @@ s_on_readable(acc_loop_t *loop, void *arg)
 }
 
 static acc_err
+s_on_idle(acc_loop_t *loop, void *arg)
+{
+    (void)loop;
+    intake_idle(((s_server *)arg)->intake);
+    return ACC_OK;
+}
+
+static acc_err
 s_on_maintain(acc_loop_t *loop, void *arg)
 {
     (void)loop;
@@ -274,7 +282,8 @@ intake_server_run(const acc_config_t *cfg, void *zctx, volatile sig_atomic_t *st
         goto out;
     if ((err = acc_loop_new(&loop)) != ACC_OK ||
         (err = acc_loop_add_socket(loop, srv->router, s_on_readable, srv)) != ACC_OK ||
-        (err = acc_loop_add_timer(loop, 60000, s_on_maintain, srv)) != ACC_OK)
+        (err = acc_loop_add_timer(loop, 60000, s_on_maintain, srv)) != ACC_OK ||
+        (err = acc_loop_add_timer(loop, 1000, s_on_idle, srv)) != ACC_OK)
         goto out;
     err = acc_loop_run(loop, stop);
     acc_log_info(TAG, "stopping");

@@ -429,6 +429,57 @@ test_store_full(void **state)
     acc_test_rmtree(dir);
 }
 
+/* Attachments to older cases go to the append-only attach_log and move into case_reports
+ * when intake is idle: case show, counts and a restart agree before and after. */
+static void
+test_attach_log_compaction(void **state)
+{
+    fixture *fx = *state;
+    char url[64];
+    for (int i = 0; i < 3; i++) {
+        snprintf(url, sizeof url, "http://compact%d.vn/", i);
+        accord__v1__response__free_unpacked(s_submit_one(fx->intake, NULL, url, NULL, "scam"),
+                                            NULL);
+    }
+    /* 5 attachments to case 1, 2 to case 3, interleaved */
+    const char *att[] = {"http://COMPACT0.vn", "http://compact2.vn/?utm_source=a",
+                         "http://compact0.vn/#x", "http://compact0.vn:80/", "http://Compact2.VN",
+                         "http://compact0.vn/?fbclid=1", "http://compact0.vn./"};
+    for (size_t i = 0; i < sizeof att / sizeof *att; i++) {
+        Accord__V1__Response *r = s_submit_one(fx->intake, NULL, att[i], NULL, "scam");
+        assert_int_equal(s_result(r, 0)->outcome, ACCORD__V1__OUTCOME__OUTCOME_ATTACHED);
+        accord__v1__response__free_unpacked(r, NULL);
+    }
+    char number[64];
+    int year = acc_ids_year(acc_ids_now_ms(), 420);
+    for (int round = 0; round < 3; round++) {
+        /* round 0: from attach_log; round 1: after compaction; round 2: after a restart */
+        if (round == 1) {
+            usleep(600 * 1000);
+            intake_idle(fx->intake);
+        } else if (round == 2) {
+            intake_destroy(&fx->intake);
+            acc_errinfo_t ei;
+            assert_int_equal(intake_new(fx->cfg, &fx->intake, &ei), ACC_OK);
+        }
+        int want[3] = {6, 1, 3};
+        for (int c = 0; c < 3; c++) {
+            snprintf(number, sizeof number, "t-agency/%d/%06d", year, c + 1);
+            Accord__V1__GetCase g = ACCORD__V1__GET_CASE__INIT;
+            g.number = number;
+            Accord__V1__Request greq = ACCORD__V1__REQUEST__INIT;
+            greq.body_case = ACCORD__V1__REQUEST__BODY_GET_CASE;
+            greq.get_case = &g;
+            Accord__V1__Response *d = s_query(fx->intake, &greq);
+            assert_int_equal(d->case_detail->case_info->reports, want[c]);
+            assert_int_equal(d->case_detail->n_reports, want[c]);
+            for (size_t k = 1; k < d->case_detail->n_reports; k++)
+                assert_true(d->case_detail->reports[k - 1]->seq < d->case_detail->reports[k]->seq);
+            accord__v1__response__free_unpacked(d, NULL);
+        }
+    }
+}
+
 /* Contact details are accepted, flagged on the report, and never part of the stored
  * report (the record a stream or a peer would see); a contact pointing nowhere is refused. */
 static void
@@ -753,6 +804,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_restart_keeps_numbering, setup, teardown),
         cmocka_unit_test_setup_teardown(test_list_and_show, setup, teardown),
         cmocka_unit_test_setup_teardown(test_contacts, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_attach_log_compaction, setup, teardown),
         cmocka_unit_test(test_source_trust),
         cmocka_unit_test(test_store_full),
         cmocka_unit_test(test_server_hostile_input),
