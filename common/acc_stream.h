@@ -59,8 +59,9 @@ typedef struct acc_stream_server acc_stream_server_t;
  * about 512 KiB of payload (always at least one record when one is there).
  * Fetches waiting for new records are parked, at most 256 (then the oldest is answered
  * empty), one per connection (a newer fetch on the same connection replaces the older).
- * Errors: ACC_ERR_NET (ei names the endpoint), ACC_ERR_INVALID (empty or over-long @name,
- * no endpoint, a "tcp://" endpoint without @curve_secret, a bad key), ACC_ERR_NOMEM.
+ * Stream names are 1 to 64 characters of [A-Za-z0-9._-].
+ * Errors: ACC_ERR_NET (ei names the endpoint), ACC_ERR_INVALID (a bad @name, no endpoint, a
+ * "tcp://" endpoint without @curve_secret, a bad key), ACC_ERR_NOMEM.
  */
 acc_err acc_stream_server_new(void *zctx, acc_store_t *store, acc_table log, const char *name,
                               const char *const *endpoints, const char *curve_secret,
@@ -111,7 +112,7 @@ typedef struct acc_stream_consumer acc_stream_consumer_t;
  * acc_stream_consumer_set_wait). A fetch not answered within wait + grace is taken as lost
  * (producer restarted, connection reset) and sent again with a new request id; the socket is
  * kept, and any late answer to an older request id is ignored, so it cannot be applied.
- * Errors: ACC_ERR_INVALID (empty or over-long @name, NULL @apply, "tcp://" without @curve,
+ * Errors: ACC_ERR_INVALID (a bad @name, NULL @apply, "tcp://" without @curve,
  * a bad key), ACC_ERR_NET (ei names the endpoint), ACC_ERR_NOMEM, ACC_ERR_INTERNAL
  * (libsodium cannot initialise).
  */
@@ -128,10 +129,11 @@ acc_err acc_stream_consumer_set_wait(acc_stream_consumer_t *self, uint32_t wait_
                                      uint32_t grace_ms);
 
 /* acc_stream_consumer_attach — register with @loop (socket handler and a timer that resends
- * a fetch lost to a producer restart, with exponential back-off) and send the first fetch.
- * After an apply error, an error answer or a malformed answer the consumer waits 100 ms,
- * doubling up to 5 s (with random jitter), before fetching again from the same cursor.
- * Errors: as acc_loop_add_socket and acc_loop_add_timer. */
+ * a fetch lost to a producer restart) and send the first fetch. After an apply error, an
+ * error answer or records out of sequence the consumer waits 100 ms, doubling up to 5 s
+ * (with random jitter), before fetching again from the same cursor; a malformed answer is
+ * dropped (the fetch then counts as lost). While the producer is not connected, the fetch
+ * is retried every 100 ms. Errors: as acc_loop_add_socket and acc_loop_add_timer. */
 acc_err acc_stream_consumer_attach(acc_stream_consumer_t *self, acc_loop_t *loop);
 
 /* acc_stream_consumer_cursor — the last sequence applied. */

@@ -2,6 +2,7 @@
 #include "intake_server.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <sys/file.h>
 #include <stdio.h>
@@ -19,14 +20,38 @@
 #define TAG "intake"
 #define MAX_REQUESTS 256 /* requests per group commit */
 
+#define MAX_ROUNDS 64      /* batches per wake-up before timers get a turn */
+
+/* One group commit's worth of requests. */
+typedef struct {
+    size_t n;
+    zmq_msg_t ids[MAX_REQUESTS];
+    Accord__V1__Request *reqs[MAX_REQUESTS];
+    Accord__V1__Response *resps[MAX_REQUESTS];
+    intake_prepared_t *prep;
+    acc_err err;
+} s_batch;
+
+/*
+ * Two-stage pipeline: while the intake thread commits batch k (LMDB writes and the fsync),
+ * a worker thread validates and canonicalises batch k+1 (intake_prepare, which touches no
+ * store). Sockets and the store stay on the intake thread; the worker only sees decoded
+ * requests handed over under the mutex.
+ */
 typedef struct {
     const acc_config_t *cfg;
     intake_t *intake;
     void *router;
     int lock_fd;
-    zmq_msg_t ids[MAX_REQUESTS];
-    Accord__V1__Request *reqs[MAX_REQUESTS];
-    Accord__V1__Response *resps[MAX_REQUESTS];
+    s_batch batch[2];
+    int cur;          /* the batch being filled */
+    s_batch *waiting; /* prepared, not committed yet */
+    pthread_t worker;
+    int worker_started;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    s_batch *job; /* for the worker; NULL when idle */
+    int quit;
 } s_server;
 
 /* The request_id of an undecodable request, when its first field is one (best effort),
@@ -78,9 +103,9 @@ s_reply_error(s_server *srv, zmq_msg_t *id, uint64_t request_id, Accord__V1__Cod
 /* Receive one request. Returns 1 when one was queued at @slot, 0 when it was answered
  * with an error at once, -1 when nothing was waiting. */
 static int
-s_recv_one(s_server *srv, size_t slot)
+s_recv_one(s_server *srv, s_batch *b, size_t slot)
 {
-    zmq_msg_t *id = &srv->ids[slot];
+    zmq_msg_t *id = &b->ids[slot];
     zmq_msg_init(id);
     if (zmq_msg_recv(id, srv->router, ZMQ_DONTWAIT) < 0) {
         zmq_msg_close(id);
@@ -125,7 +150,7 @@ s_recv_one(s_server *srv, size_t slot)
                           ei.field, ei.msg);
             rc = 0;
         } else {
-            srv->reqs[slot] = (Accord__V1__Request *)m;
+            b->reqs[slot] = (Accord__V1__Request *)m;
         }
     }
     zmq_msg_close(&body);
@@ -134,25 +159,64 @@ s_recv_one(s_server *srv, size_t slot)
     return rc;
 }
 
-static acc_err
-s_on_readable(acc_loop_t *loop, void *arg)
+static void *
+s_worker_main(void *arg)
 {
-    (void)loop;
     s_server *srv = arg;
-    size_t n = 0, reports = 0;
+    pthread_mutex_lock(&srv->mu);
+    for (;;) {
+        while (!srv->job && !srv->quit)
+            pthread_cond_wait(&srv->cv, &srv->mu);
+        if (srv->quit)
+            break;
+        s_batch *b = srv->job;
+        pthread_mutex_unlock(&srv->mu);
+        b->err = intake_prepare(srv->intake, b->reqs, b->n, b->resps, &b->prep);
+        pthread_mutex_lock(&srv->mu);
+        srv->job = NULL;
+        pthread_cond_broadcast(&srv->cv);
+    }
+    pthread_mutex_unlock(&srv->mu);
+    return NULL;
+}
+
+static void
+s_prepare_start(s_server *srv, s_batch *b)
+{
+    pthread_mutex_lock(&srv->mu);
+    srv->job = b;
+    pthread_cond_broadcast(&srv->cv);
+    pthread_mutex_unlock(&srv->mu);
+}
+
+static void
+s_prepare_wait(s_server *srv)
+{
+    pthread_mutex_lock(&srv->mu);
+    while (srv->job)
+        pthread_cond_wait(&srv->cv, &srv->mu);
+    pthread_mutex_unlock(&srv->mu);
+}
+
+/* Receive what has arrived into @b, up to the batch limits. */
+static void
+s_drain(s_server *srv, s_batch *b)
+{
+    size_t reports = 0;
     int64_t deadline = -1;
-    while (n < MAX_REQUESTS && reports < (size_t)srv->cfg->intake.batch_max) {
-        int rc = s_recv_one(srv, n);
+    b->n = 0;
+    while (b->n < MAX_REQUESTS && reports < (size_t)srv->cfg->intake.batch_max) {
+        int rc = s_recv_one(srv, b, b->n);
         if (rc > 0) {
-            if (srv->reqs[n]->body_case == ACCORD__V1__REQUEST__BODY_SUBMIT)
-                reports += srv->reqs[n]->submit->n_reports;
-            n++;
+            if (b->reqs[b->n]->body_case == ACCORD__V1__REQUEST__BODY_SUBMIT)
+                reports += b->reqs[b->n]->submit->n_reports;
+            b->n++;
             continue;
         }
         if (rc == 0)
             continue;
         /* Nothing waiting. Optionally wait a little for more to share the fsync. */
-        if (n == 0 || srv->cfg->intake.commit_wait_us == 0)
+        if (b->n == 0 || srv->cfg->intake.commit_wait_us == 0)
             break;
         int64_t now = acc_loop_now_ms();
         if (deadline < 0)
@@ -163,19 +227,51 @@ s_on_readable(acc_loop_t *loop, void *arg)
         if (zmq_poll(&it, 1, (long)(deadline - now)) <= 0)
             break;
     }
-    if (n == 0)
-        return ACC_OK;
-    acc_err err = intake_handle(srv->intake, srv->reqs, n, srv->resps);
-    for (size_t i = 0; i < n; i++) {
-        if (err == ACC_OK)
-            s_send(srv, &srv->ids[i], srv->resps[i]);
-        else
-            s_reply_error(srv, &srv->ids[i], srv->reqs[i]->request_id,
-                          ACCORD__V1__CODE__CODE_RETRY, "", "node out of memory; retry later");
-        if (err == ACC_OK)
-            accord__v1__response__free_unpacked(srv->resps[i], NULL);
-        accord__v1__request__free_unpacked(srv->reqs[i], NULL);
-        zmq_msg_close(&srv->ids[i]);
+}
+
+/* Commit a prepared batch and answer every request in it. */
+static void
+s_finish(s_server *srv, s_batch *b)
+{
+    acc_err err = b->err == ACC_OK ? intake_commit(srv->intake, &b->prep) : b->err;
+    for (size_t i = 0; i < b->n; i++) {
+        if (err == ACC_OK) {
+            s_send(srv, &b->ids[i], b->resps[i]);
+            accord__v1__response__free_unpacked(b->resps[i], NULL);
+        } else {
+            s_reply_error(srv, &b->ids[i], b->reqs[i]->request_id, ACCORD__V1__CODE__CODE_RETRY,
+                          "", "node out of memory; retry later");
+        }
+        accord__v1__request__free_unpacked(b->reqs[i], NULL);
+        zmq_msg_close(&b->ids[i]);
+    }
+    b->n = 0;
+    b->prep = NULL;
+    b->err = ACC_OK;
+}
+
+static acc_err
+s_on_readable(acc_loop_t *loop, void *arg)
+{
+    (void)loop;
+    s_server *srv = arg;
+    for (int round = 0; round < MAX_ROUNDS; round++) {
+        s_batch *b = &srv->batch[srv->cur];
+        s_drain(srv, b);
+        if (b->n == 0)
+            break;
+        s_prepare_start(srv, b);
+        if (srv->waiting) {
+            s_finish(srv, srv->waiting); /* overlaps with the worker's prepare of b */
+            srv->waiting = NULL;
+        }
+        s_prepare_wait(srv);
+        srv->waiting = b;
+        srv->cur ^= 1;
+    }
+    if (srv->waiting) {
+        s_finish(srv, srv->waiting);
+        srv->waiting = NULL;
     }
     return ACC_OK;
 }
@@ -280,6 +376,14 @@ intake_server_run(const acc_config_t *cfg, void *zctx, volatile sig_atomic_t *st
     if (cfg->http.bind && cfg->http.bind[0] &&
         (err = intake_http_new(cfg, zctx, &http, ei)) != ACC_OK)
         goto out;
+    pthread_mutex_init(&srv->mu, NULL);
+    pthread_cond_init(&srv->cv, NULL);
+    if (pthread_create(&srv->worker, NULL, s_worker_main, srv) != 0) {
+        acc_errinfo_set(ei, "intake", "cannot start the validation thread");
+        err = ACC_ERR_INTERNAL;
+        goto out;
+    }
+    srv->worker_started = 1;
     if ((err = acc_loop_new(&loop)) != ACC_OK ||
         (err = acc_loop_add_socket(loop, srv->router, s_on_readable, srv)) != ACC_OK ||
         (err = acc_loop_add_timer(loop, 60000, s_on_maintain, srv)) != ACC_OK ||
