@@ -14,6 +14,11 @@
  * literal that libconfig will wrap, and records it by key path; reading such a key is
  * then a range error instead of a silently wrong value. The same pass refuses includes
  * that are not regular files, which would make libconfig 1.5 exit the process.
+ *
+ * The federation peers usually live in a second file, peers.cfg next to node.cfg, which
+ * `accordctl peer add/remove` rewrite (acc_config_peers_write). libconfig fails on an
+ * @include of a file that does not exist yet, so the loader reads peers.cfg itself when
+ * it is there, through the same tables and with its own file:line in every message.
  */
 #include "acc_config.h"
 
@@ -31,6 +36,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "acc_curve.h"
 #include "acc_log.h"
 
 #define S_TEXT_MAX 200       /* bytes of `name` and of a category label */
@@ -40,12 +46,17 @@
 #define S_TOKEN_MIN 16       /* bytes of a source's bearer token */
 #define S_TOKEN_MAX 256
 #define S_TOKEN_EXAMPLE "replace-with-a-long-random-secret" /* in the rendered example */
-#define S_SUN_PATH_MAX 107    /* sizeof(sockaddr_un.sun_path) - 1 on Linux */
-#define S_BIND_MAX 256        /* bytes of an endpoint string */
-#define S_DIR_MAX 4000        /* bytes of data_dir / keys_dir as written */
-#define S_PORT_DEFAULT 7400   /* intake; the other services follow at +1..+4 */
-#define S_PORT_MIN 1024       /* lowest port_base for acc_config_render */
-#define S_PORT_LAST 8         /* highest offset from port_base: HTTP */
+#define S_SUN_PATH_MAX 107   /* sizeof(sockaddr_un.sun_path) - 1 on Linux */
+#define S_BIND_MAX 256       /* bytes of an endpoint string */
+#define S_DIR_MAX 4000       /* bytes of data_dir / keys_dir as written */
+#define S_PORT_DEFAULT 7400  /* intake; the other services follow at +1..+4 */
+#define S_PORT_MIN 1024      /* lowest port_base for acc_config_render */
+#define S_HTTP_OFFSET 8      /* HTTP listens at port_base + 8 */
+#define S_STREAM_OFFSET 10   /* a service's stream endpoint: its port + 10 */
+#define S_PORT_LAST 14       /* highest offset from port_base: reporting's stream */
+#define S_LONG_TEXT_MAX 2000 /* bytes of verification.auto.legal_basis and .reasons */
+#define S_PEERS_MAX 256      /* entries in `peers` */
+#define S_PEERS_FILE "peers.cfg"
 #define S_KEYPATH_MAX 256     /* "categories[12].id" and the like */
 #define S_FILE_MAX (16 << 20) /* a config file larger than this is a mistake */
 #define S_INCLUDE_DEPTH 10    /* libconfig 1.5's MAX_INCLUDE_DEPTH */
@@ -82,13 +93,16 @@ static const char *const s_level_names[] = {"error", "warn", "info", "debug"};
 /* ---- the key tables ------------------------------------------------------------------ */
 
 typedef enum {
-    S_INT,    /* int64_t, range-checked */
-    S_STRING, /* char *, with an optional extra rule */
-    S_PATH,   /* char *, made absolute against the file's directory */
-    S_BIND,   /* char *, endpoint; default port S_PORT_DEFAULT + def_int */
-    S_LEVEL,  /* int, one of s_level_names */
-    S_GROUP,  /* { ... } with members in sub */
-    S_LIST,   /* ( { ... }, ... ): an array of structs described by elem */
+    S_INT,     /* int64_t, range-checked */
+    S_STRING,  /* char *, with an optional extra rule */
+    S_PATH,    /* char *, made absolute against the file's directory */
+    S_BIND,    /* char *, endpoint; default port S_PORT_DEFAULT + def_int */
+    S_LEVEL,   /* int, one of s_level_names */
+    S_GROUP,   /* { ... } with members in sub */
+    S_LIST,    /* ( { ... }, ... ): an array of structs described by elem */
+    S_BOOL,    /* int, true or false; default def_int */
+    S_STRLIST, /* [ "a", "b" ]: char ** at offset, size_t count at count_offset */
+    S_ROLE,    /* acc_role, one of lead|coordinating|parent|child */
 } s_kind;
 
 typedef struct s_key s_key_t;
@@ -110,7 +124,7 @@ struct s_key {
     size_t n_sub;
     const s_key_t *elem; /* S_LIST: element members; the array is at offset */
     size_t n_elem, elem_size;
-    size_t count_offset; /* S_LIST: the size_t element count */
+    size_t count_offset; /* S_LIST, S_STRLIST: the size_t element count */
     int max_items;
     bool non_empty;
     const char *example; /* S_LIST: commented-out example written by render */
@@ -123,6 +137,9 @@ static const char *s_check_category_id(const char *v);
 static const char *s_check_source_name(const char *v);
 static const char *s_check_token(const char *v);
 static const char *s_check_trust(const char *v);
+static const char *s_check_long_text(const char *v);
+static const char *s_check_peer_endpoint(const char *v);
+static const char *s_check_public_key(const char *v);
 
 #define S_OFF(field) offsetof(acc_config_t, field)
 
@@ -150,12 +167,21 @@ static const s_key_t s_limits_keys[] = {
      .help = "longest text excerpt or description (1 KiB .. 1 MiB)"},
 };
 
+#define S_STREAM_HELP                                                                                \
+    "stream endpoint (luồng sự kiện giữa các dịch vụ), used when the services run as\n" \
+    "separate processes; \"\" for none"
+
 static const s_key_t s_intake_keys[] = {
     {.name = "bind",
      .kind = S_BIND,
      .def_int = 0,
      .offset = S_OFF(intake.bind),
      .help = "reports API endpoint (cổng nhận tin phản ánh); \"\" for none"},
+    {.name = "stream_bind",
+     .kind = S_BIND,
+     .def_int = S_STREAM_OFFSET,
+     .offset = S_OFF(intake_stream_bind),
+     .help = S_STREAM_HELP},
     {.name = "batch_max",
      .kind = S_INT,
      .min = 1,
@@ -186,24 +212,108 @@ static const s_key_t s_intake_keys[] = {
      .help = "largest store size in MiB (map_size_mb .. 16777216)"},
 };
 
-#define S_BIND_GROUP(svc, port_off, text)                                                          \
-    static const s_key_t s_##svc##_keys[] = {                                                      \
-        {.name = "bind",                                                                           \
-         .kind = S_BIND,                                                                           \
-         .def_int = (port_off),                                                                    \
-         .offset = S_OFF(svc.bind),                                                                \
-         .help = text},                                                                            \
+#define S_GROUP_OF(table) .kind = S_GROUP, .sub = (table), .n_sub = S_LEN(table)
+#define S_LIST_OF(table, type, field, n_field, max)                                                \
+    .kind = S_LIST, .elem = (table), .n_elem = S_LEN(table), .elem_size = sizeof(type),            \
+    .offset = S_OFF(field), .count_offset = S_OFF(n_field), .max_items = (max)
+
+/* Every service has a request endpoint at port_base + n and a stream endpoint 10 above. */
+#define S_SERVICE_BINDS(svc, port_off, text)                                                       \
+    {.name = "bind",                                                                               \
+     .kind = S_BIND,                                                                               \
+     .def_int = (port_off),                                                                        \
+     .offset = S_OFF(svc.bind),                                                                    \
+     .help = text},                                                                                \
+    {                                                                                              \
+        .name = "stream_bind", .kind = S_BIND, .def_int = (port_off) + S_STREAM_OFFSET,            \
+        .offset = S_OFF(svc.stream_bind), .help = S_STREAM_HELP                                    \
     }
-S_BIND_GROUP(verification, 1, "verification endpoint (thẩm định); \"\" for none");
-S_BIND_GROUP(assignment, 2, "assignment endpoint (giao nhiệm vụ xử lý); \"\" for none");
-S_BIND_GROUP(notification, 3, "notification endpoint (thông báo); \"\" for none");
-S_BIND_GROUP(reporting, 4, "reporting endpoint (báo cáo, thống kê); \"\" for none");
+
+/* The example texts of verification.auto: refused as values, like the example token, so
+ * that an example uncommented as is cannot become the stated basis of real decisions. */
+#define S_LEGAL_EXAMPLE "replace with the legal basis (căn cứ pháp lý)"
+#define S_REASONS_EXAMPLE "replace with the reasons (lý do)"
+
+static const s_key_t s_auto_keys[] = {
+    {.name = "enabled", .kind = S_BOOL, .def_int = 0, .offset = S_OFF(auto_verify.enabled)},
+    {.name = "sources",
+     .kind = S_STRLIST,
+     .offset = S_OFF(auto_verify.sources),
+     .count_offset = S_OFF(auto_verify.n_sources),
+     .max_items = S_SOURCES_MAX,
+     .check = s_check_source_name,
+     .unique = true},
+    {.name = "min_confidence",
+     .kind = S_INT,
+     .min = 0,
+     .max = 100,
+     .def_int = 90,
+     .offset = S_OFF(auto_verify.min_confidence)},
+    {.name = "legal_basis",
+     .kind = S_STRING,
+     .offset = S_OFF(auto_verify.legal_basis),
+     .check = s_check_long_text,
+     .empty_null = true},
+    {.name = "reasons",
+     .kind = S_STRING,
+     .offset = S_OFF(auto_verify.reasons),
+     .check = s_check_long_text,
+     .empty_null = true},
+};
+
+static const s_key_t s_verification_keys[] = {
+    S_SERVICE_BINDS(verification, 1, "verification endpoint (thẩm định); \"\" for none"),
+    {.name = "auto",
+     S_GROUP_OF(s_auto_keys),
+     .help = "automatic verification (thẩm định tự động) of reports from the listed sources\n"
+             "with at least min_confidence (0..100, default 90); legal_basis and reasons\n"
+             "(UTF-8, at most 2000 bytes) are required when enabled",
+     .example = "auto = {\n"
+                "    enabled = true;\n"
+                "    sources = [ \"vncert\" ];\n"
+                "    min_confidence = 90;\n"
+                "    legal_basis = \"" S_LEGAL_EXAMPLE "\";\n"
+                "    reasons = \"" S_REASONS_EXAMPLE "\";\n"
+                "};"},
+};
+
+static const s_key_t s_assignment_keys[] = {
+    S_SERVICE_BINDS(assignment, 2, "assignment endpoint (giao nhiệm vụ xử lý); \"\" for none"),
+};
+
+static const s_key_t s_notification_keys[] = {
+    S_SERVICE_BINDS(notification, 3, "notification endpoint (thông báo); \"\" for none"),
+    {.name = "spool_dir",
+     .kind = S_PATH,
+     .offset = S_OFF(notify.spool_dir),
+     .help = "outgoing notices waiting for delivery, relative to this file\n"
+             "(default: the directory spool inside data_dir)",
+     .example = "spool_dir = \"data/spool\";"},
+    {.name = "retry_min_ms",
+     .kind = S_INT,
+     .min = 10,
+     .max = 600000,
+     .def_int = 200,
+     .offset = S_OFF(notify.retry_min_ms),
+     .help = "first delay before a failed delivery is retried (10 .. 600000 ms)"},
+    {.name = "retry_max_ms",
+     .kind = S_INT,
+     .min = 10,
+     .max = 86400000,
+     .def_int = 30000,
+     .offset = S_OFF(notify.retry_max_ms),
+     .help = "longest delay between retries (retry_min_ms .. 86400000 ms)"},
+};
+
+static const s_key_t s_reporting_keys[] = {
+    S_SERVICE_BINDS(reporting, 4, "reporting endpoint (báo cáo, thống kê); \"\" for none"),
+};
 
 static const s_key_t s_http_keys[] = {
     {.name = "bind",
      .kind = S_BIND,
      .hostport = true,
-     .def_int = S_PORT_LAST,
+     .def_int = S_HTTP_OFFSET,
      .offset = S_OFF(http.bind),
      .help = "HOST:PORT of HTTP ingest and the citizen form; \"\" for no HTTP"},
     {.name = "body_max_bytes",
@@ -305,10 +415,38 @@ static const s_key_t s_feed_tag_keys[] = {
      .required = true},
 };
 
-#define S_GROUP_OF(table) .kind = S_GROUP, .sub = (table), .n_sub = S_LEN(table)
-#define S_LIST_OF(table, type, field, n_field, max)                                                \
-    .kind = S_LIST, .elem = (table), .n_elem = S_LEN(table), .elem_size = sizeof(type),            \
-    .offset = S_OFF(field), .count_offset = S_OFF(n_field), .max_items = (max)
+#define S_PEER_OFF(field) offsetof(acc_peer_cfg_t, field)
+
+/* Duplicates, our own agency and a second lead or parent span entries: s_peer_conflict. */
+static const s_key_t s_peer_keys[] = {
+    {.name = "agency",
+     .kind = S_STRING,
+     .offset = S_PEER_OFF(agency),
+     .check = s_check_agency,
+     .required = true},
+    {.name = "role", .kind = S_ROLE, .offset = S_PEER_OFF(role), .required = true},
+    {.name = "endpoint",
+     .kind = S_STRING,
+     .offset = S_PEER_OFF(endpoint),
+     .check = s_check_peer_endpoint,
+     .required = true},
+    {.name = "public_key",
+     .kind = S_STRING,
+     .offset = S_PEER_OFF(public_key),
+     .check = s_check_public_key,
+     .required = true},
+    {.name = "name",
+     .kind = S_STRING,
+     .offset = S_PEER_OFF(name),
+     .check = s_check_text,
+     .empty_null = true},
+};
+
+#define S_PEERS_KEY                                                                                \
+    .name = "peers", S_LIST_OF(s_peer_keys, acc_peer_cfg_t, peers, n_peers, S_PEERS_MAX)
+
+/* peers.cfg holds this one key. */
+static const s_key_t s_peers_file_keys[] = {{S_PEERS_KEY}};
 
 static const s_key_t s_root_keys[] = {
     {.name = "agency",
@@ -363,7 +501,8 @@ static const s_key_t s_root_keys[] = {
     {.name = "sources",
      S_LIST_OF(s_source_keys, acc_source_cfg_t, sources, n_sources, S_SOURCES_MAX),
      .help = "feeds and partners that submit reports (nguồn tin): name\n"
-             "[a-z0-9][a-z0-9._:-]{0,63} (\"citizen\" sets the citizen form's trust); token: bearer token for\n"
+             "[a-z0-9][a-z0-9._:-]{0,63} (\"citizen\" sets the citizen form's trust); token: "
+             "bearer token for\n"
              "HTTP ingest, at least 16 characters (absent: no HTTP access); trust\n"
              "high|medium|low; confidence 0..100 (0: none); rate_per_minute 0 = unlimited",
      .example = "sources = (\n"
@@ -378,6 +517,18 @@ static const s_key_t s_root_keys[] = {
                 "    { tag = \"phishing\"; category = \"phishing-malware\"; },\n"
                 "    { tag = \"malware\"; category = \"phishing-malware\"; }\n"
                 ");"},
+    {S_PEERS_KEY,
+     .help = "federation peers (cơ quan liên kết) are kept in " S_PEERS_FILE " next to this file,\n"
+             "written by `accordctl peer add/remove` and read at start when it exists.\n"
+             "They may be listed here instead (then not in " S_PEERS_FILE "): agency; role\n"
+             "lead|coordinating|parent|child (what the peer is to us; at most one lead and\n"
+             "one parent); endpoint tcp://HOST:PORT of its intake; public_key: its\n"
+             "keys/node.pub (`accordctl key show`); name optional",
+     .example =
+         "peers = (\n"
+         "    { agency = \"ca-hn\"; role = \"coordinating\"; endpoint = \"tcp://10.0.0.5:7400\";\n"
+         "      public_key = \"<40 characters>\"; name = \"Công an Hà Nội\"; }\n"
+         ");"},
 };
 
 /* snprintf for key paths and messages where truncation is acceptable (and expected to
@@ -415,6 +566,8 @@ typedef struct s_ctx {
     s_flag_t *flags;
     size_t n_flags;
     bool flags_overflow;
+    char *peers_path;                   /* peers.cfg beside the file, as shown and opened */
+    const config_setting_t *peers_list; /* the `peers` that was read, in either file */
 } s_ctx_t;
 
 static void s_problem_at(s_ctx_t *ctx, const char *where, const char *cover, const char *fmt, ...)
@@ -429,7 +582,7 @@ s_display_file(const s_ctx_t *ctx, const char *file, char *buf, size_t size)
 {
     if (!file || strcmp(file, ctx->path) == 0)
         snprintf(buf, size, "%s", ctx->path);
-    else if (file[0] == '/' || !ctx->dir)
+    else if (file[0] == '/' || !ctx->dir || (ctx->peers_path && strcmp(file, ctx->peers_path) == 0))
         snprintf(buf, size, "%s", file);
     else
         snprintf(buf, size, "%s/%s", ctx->dir, file);
@@ -719,6 +872,115 @@ s_check_trust(const char *v)
     if (strcmp(v, "high") == 0 || strcmp(v, "medium") == 0 || strcmp(v, "low") == 0)
         return NULL;
     return "must be one of high, medium, low";
+}
+
+/* Free text of a legal decision (legal basis, reasons): lines and tabs allowed. */
+static const char *
+s_check_long_text(const char *v)
+{
+    size_t len = strlen(v);
+    if (len > S_LONG_TEXT_MAX)
+        return "must be at most 2000 bytes";
+    if (!s_utf8_valid((const unsigned char *)v, len))
+        return "must be valid UTF-8";
+    for (const unsigned char *p = (const unsigned char *)v; *p; p++)
+        if ((*p < 0x20 && *p != '\n' && *p != '\t') || *p == 0x7F)
+            return "must not contain control characters other than tab and newline";
+    if (strcmp(v, S_LEGAL_EXAMPLE) == 0 || strcmp(v, S_REASONS_EXAMPLE) == 0)
+        return "is the example from the generated file: write the real text";
+    return NULL;
+}
+
+/* A peer's intake, to connect to: "tcp://HOST:PORT" with a real host (no "*"). */
+static const char *
+s_check_peer_endpoint(const char *v)
+{
+    static const char *const bad = "must be \"tcp://HOST:PORT\" (the peer's intake) with a "
+                                   "port from 1 to 65535";
+    if (strlen(v) > S_BIND_MAX)
+        return "must be at most 256 bytes";
+    if (strncmp(v, "tcp://", 6) != 0 || !s_valid_host_port(v + 6))
+        return bad;
+    if (strchr(v, '*'))
+        return "must name the peer's host, not \"*\"";
+    return NULL;
+}
+
+static const char *
+s_check_public_key(const char *v)
+{
+    return acc_curve_key_valid(v) ? NULL
+                                  : "must be a CURVE public key: 40 Z85 characters (the "
+                                    "peer's keys/node.pub)";
+}
+
+/* ---- roles ---------------------------------------------------------------------------- */
+
+static const char *const s_role_names[] = {NULL, "lead", "coordinating", "parent", "child"};
+
+const char *
+acc_role_name(acc_role role)
+{
+    if ((int)role < ACC_ROLE_LEAD || (int)role > ACC_ROLE_CHILD)
+        return "unknown";
+    return s_role_names[role];
+}
+
+acc_role
+acc_role_parse(const char *name)
+{
+    for (int r = ACC_ROLE_LEAD; name && r <= ACC_ROLE_CHILD; r++)
+        if (strcmp(name, s_role_names[r]) == 0)
+            return (acc_role)r;
+    return (acc_role)0;
+}
+
+static bool
+s_role_valid(acc_role role)
+{
+    return (int)role >= ACC_ROLE_LEAD && (int)role <= ACC_ROLE_CHILD;
+}
+
+/*
+ * Peer @i against this node (@own, may be NULL) and the peers before it: its agency is
+ * not ours and not listed before, its key is not another peer's (the ZAP handler maps a
+ * key to one agency), and it is not a second lead or a second parent. Returns NULL, or
+ * the problem in @buf with *@key naming the key at fault. Used by the loader and by
+ * acc_config_peers_write, so that what accordctl writes is what the node accepts.
+ */
+static const char *
+s_peer_conflict(const char *own, const acc_peer_cfg_t *peers, size_t i, const char **key, char *buf,
+                size_t size)
+{
+    const acc_peer_cfg_t *p = &peers[i];
+    if (own && p->agency && strcmp(own, p->agency) == 0) {
+        *key = "agency";
+        s_fmt(buf, size, "'%s' is this node's own agency", p->agency);
+        return buf;
+    }
+    for (size_t j = 0; j < i; j++) {
+        const acc_peer_cfg_t *q = &peers[j];
+        if (p->agency && q->agency && strcmp(p->agency, q->agency) == 0) {
+            *key = "agency";
+            s_fmt(buf, size, "duplicate agency '%s': it is listed twice", p->agency);
+            return buf;
+        }
+        if (p->public_key && q->public_key && strcmp(p->public_key, q->public_key) == 0) {
+            *key = "public_key";
+            s_fmt(buf, size, "duplicate public key: '%s' has the key of '%s'",
+                  p->agency ? p->agency : "?", q->agency ? q->agency : "?");
+            return buf;
+        }
+        if ((p->role == ACC_ROLE_LEAD || p->role == ACC_ROLE_PARENT) && q->role == p->role) {
+            *key = "role";
+            s_fmt(buf, size,
+                  "'%s' would be a second peer with role %s ('%s' is one already): "
+                  "at most one is allowed",
+                  p->agency ? p->agency : "?", acc_role_name(p->role), q->agency ? q->agency : "?");
+            return buf;
+        }
+    }
+    return NULL;
 }
 
 /* ---- paths -------------------------------------------------------------------------- */
@@ -1247,6 +1509,7 @@ s_set_defaults(s_ctx_t *ctx, const s_key_t *keys, size_t n, void *base)
             *S_FIELD(base, k, int64_t) = k->def_int;
             break;
         case S_LEVEL:
+        case S_BOOL:
             *S_FIELD(base, k, int) = (int)k->def_int;
             break;
         case S_STRING:
@@ -1265,7 +1528,10 @@ s_set_defaults(s_ctx_t *ctx, const s_key_t *keys, size_t n, void *base)
             s_set_defaults(ctx, k->sub, k->n_sub, base);
             break;
         case S_LIST:
+        case S_STRLIST:
             break; /* absent lists are empty; the taxonomy is filled in by s_finish */
+        case S_ROLE:
+            break; /* required */
         }
     }
 }
@@ -1301,8 +1567,19 @@ s_free_keys(const s_key_t *keys, size_t n, void *base)
             *S_FIELD(base, k, void *) = NULL;
             *S_COUNT(base, k) = 0;
             break;
+        case S_STRLIST: {
+            char **items = *S_FIELD(base, k, char **);
+            for (size_t j = 0; items && j < *S_COUNT(base, k); j++)
+                free(items[j]);
+            free(items);
+            *S_FIELD(base, k, char **) = NULL;
+            *S_COUNT(base, k) = 0;
+            break;
+        }
         case S_INT:
         case S_LEVEL:
+        case S_BOOL:
+        case S_ROLE:
             break;
         }
     }
@@ -1360,6 +1637,7 @@ s_read_string(s_ctx_t *ctx, const config_setting_t *s, const char *path, const s
     const char *v = config_setting_get_string(s);
     const char *why = NULL;
     int level = -1;
+    acc_role role = (acc_role)0;
     if (!v)
         v = "";
     if (k->empty_null && !*v) {
@@ -1381,6 +1659,11 @@ s_read_string(s_ctx_t *ctx, const config_setting_t *s, const char *path, const s
         if (level < 0)
             why = "must be one of error, warn, info, debug";
         break;
+    case S_ROLE:
+        role = acc_role_parse(v);
+        if (!role)
+            why = "must be one of lead, coordinating, parent, child";
+        break;
     default:
         why = "has an unexpected type";
         break;
@@ -1391,10 +1674,74 @@ s_read_string(s_ctx_t *ctx, const config_setting_t *s, const char *path, const s
     }
     if (k->kind == S_LEVEL)
         *S_FIELD(base, k, int) = level;
+    else if (k->kind == S_ROLE)
+        *S_FIELD(base, k, acc_role) = role;
     else if (k->kind == S_PATH)
         s_store_path(ctx, S_FIELD(base, k, char *), v);
     else
         s_store_str(ctx, S_FIELD(base, k, char *), v);
+}
+
+static void
+s_read_bool(s_ctx_t *ctx, const config_setting_t *s, const char *path, const s_key_t *k, void *base)
+{
+    if (config_setting_type(s) != CONFIG_TYPE_BOOL) {
+        s_problem(ctx, s, path, "'%s' must be true or false", path);
+        return;
+    }
+    *S_FIELD(base, k, int) = config_setting_get_bool(s) ? 1 : 0;
+}
+
+/* [ "a", "b" ] (an array; a list of strings is taken too). */
+static void
+s_read_strlist(s_ctx_t *ctx, const config_setting_t *s, const char *path, const s_key_t *k,
+               void *base)
+{
+    int type = config_setting_type(s);
+    if (type != CONFIG_TYPE_ARRAY && type != CONFIG_TYPE_LIST) {
+        s_problem(ctx, s, path, "'%s' must be an array of strings: [ \"a\", \"b\" ]", path);
+        return;
+    }
+    int n = config_setting_length(s);
+    if (n > k->max_items) {
+        s_problem(ctx, s, path, "'%s' has %d entries, at most %d are allowed", path, n,
+                  k->max_items);
+        return;
+    }
+    char **items = NULL;
+    if (n > 0 && !(items = calloc((size_t)n, sizeof *items))) {
+        ctx->fatal = ACC_ERR_NOMEM;
+        return;
+    }
+    char **old = *S_FIELD(base, k, char **);
+    for (size_t j = 0; old && j < *S_COUNT(base, k); j++)
+        free(old[j]);
+    free(old);
+    *S_FIELD(base, k, char **) = items;
+    *S_COUNT(base, k) = (size_t)n;
+    for (int i = 0; i < n && !ctx->fatal; i++) {
+        const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+        char epath[S_KEYPATH_MAX];
+        s_fmt(epath, sizeof epath, "%s[%d]", path, i);
+        if (config_setting_type(e) != CONFIG_TYPE_STRING) {
+            s_problem(ctx, e, epath, "'%s' must be a string", epath);
+            continue;
+        }
+        const char *v = config_setting_get_string(e);
+        const char *why = k->check ? k->check(v ? v : "") : NULL;
+        if (why) {
+            s_problem(ctx, e, NULL, "'%s' %s", epath, why);
+            continue;
+        }
+        bool dup = false;
+        for (int j = 0; k->unique && j < i && !dup; j++)
+            dup = items[j] && strcmp(items[j], v) == 0;
+        if (dup) {
+            s_problem(ctx, e, NULL, "duplicate '%s' in '%s'", v, path);
+            continue;
+        }
+        s_store_str(ctx, &items[i], v);
+    }
 }
 
 static void s_read_list(s_ctx_t *ctx, const config_setting_t *s, const char *path, const s_key_t *k,
@@ -1437,6 +1784,12 @@ s_read_group(s_ctx_t *ctx, const config_setting_t *group, const char *prefix, co
             break;
         case S_LIST:
             s_read_list(ctx, s, path, k, base);
+            break;
+        case S_BOOL:
+            s_read_bool(ctx, s, path, k, base);
+            break;
+        case S_STRLIST:
+            s_read_strlist(ctx, s, path, k, base);
             break;
         default:
             s_read_string(ctx, s, path, k, base);
@@ -1582,23 +1935,84 @@ s_finish(s_ctx_t *ctx, acc_config_t *cfg)
     }
 
     /* Two listeners cannot share an endpoint; say so now rather than at bind time. */
-    static const char *const svc[] = {"intake",       "verification", "assignment",
-                                      "notification", "reporting",    "http"};
+    static const char *const keys[] = {"intake.bind",       "intake.stream_bind",
+                                       "verification.bind", "verification.stream_bind",
+                                       "assignment.bind",   "assignment.stream_bind",
+                                       "notification.bind", "notification.stream_bind",
+                                       "reporting.bind",    "reporting.stream_bind",
+                                       "http.bind"};
     char http[S_BIND_MAX + 8] = "";
     if (cfg->http.bind && cfg->http.bind[0])
         s_fmt(http, sizeof http, "tcp://%s", cfg->http.bind);
-    const char *binds[] = {cfg->intake.bind,       cfg->verification.bind, cfg->assignment.bind,
-                           cfg->notification.bind, cfg->reporting.bind,    http};
+    const char *binds[] = {cfg->intake.bind,
+                           cfg->intake_stream_bind,
+                           cfg->verification.bind,
+                           cfg->verification.stream_bind,
+                           cfg->assignment.bind,
+                           cfg->assignment.stream_bind,
+                           cfg->notification.bind,
+                           cfg->notification.stream_bind,
+                           cfg->reporting.bind,
+                           cfg->reporting.stream_bind,
+                           http};
+    _Static_assert(S_LEN(keys) == S_LEN(binds), "one key per listener");
     for (size_t i = 1; i < S_LEN(binds); i++) {
         for (size_t j = 0; j < i; j++) {
             if (binds[i] && binds[j] && binds[i][0] && strcmp(binds[i], binds[j]) == 0) {
-                char key[64];
-                snprintf(key, sizeof key, "%s.bind", svc[i]);
-                s_problem(ctx, s_setting_or_root(ctx, key), NULL,
-                          "'%s' uses the same endpoint as '%s.bind' ('%s')", key, svc[j], binds[i]);
+                s_problem(ctx, s_setting_or_root(ctx, keys[i]), NULL,
+                          "'%s' uses the same endpoint as '%s' ('%s')", keys[i], keys[j], binds[i]);
                 break;
             }
         }
+    }
+
+    if (cfg->auto_verify.enabled) {
+        /* Automated decisions need their stated basis; an empty or absent one is the
+         * problem reported here (a value of the wrong kind was reported when read). */
+        static const char *const need[] = {"verification.auto.legal_basis",
+                                           "verification.auto.reasons"};
+        const char *have[] = {cfg->auto_verify.legal_basis, cfg->auto_verify.reasons};
+        for (size_t i = 0; i < S_LEN(need); i++) {
+            const config_setting_t *at = config_lookup(ctx->lc, need[i]);
+            const char *v = at && config_setting_type(at) == CONFIG_TYPE_STRING
+                                ? config_setting_get_string(at)
+                                : NULL;
+            if (!have[i] && (!at || (v && !*v)))
+                s_problem(ctx, at ? at : s_setting_or_root(ctx, "verification.auto.enabled"), NULL,
+                          "'%s' is required and must not be empty when "
+                          "'verification.auto.enabled' is true",
+                          need[i]);
+        }
+        const config_setting_t *src = config_lookup(ctx->lc, "verification.auto.sources");
+        if (cfg->auto_verify.n_sources == 0 && (!src || config_setting_length(src) == 0))
+            s_problem(ctx, src ? src : s_setting_or_root(ctx, "verification.auto.enabled"), NULL,
+                      "'verification.auto.sources' must name at least one source when "
+                      "'verification.auto.enabled' is true");
+    }
+
+    if (!cfg->notify.spool_dir && cfg->data_dir && !ctx->fatal) {
+        cfg->notify.spool_dir = s_abs_path(cfg->data_dir, "spool");
+        if (!cfg->notify.spool_dir)
+            ctx->fatal = ACC_ERR_NOMEM;
+    }
+    if (cfg->notify.retry_max_ms < cfg->notify.retry_min_ms) {
+        const config_setting_t *s = config_lookup(ctx->lc, "notification.retry_max_ms");
+        s_problem(ctx, s ? s : s_setting_or_root(ctx, "notification.retry_min_ms"), NULL,
+                  "'notification.retry_max_ms' (%lld) must not be below "
+                  "'notification.retry_min_ms' (%lld)",
+                  (long long)cfg->notify.retry_max_ms, (long long)cfg->notify.retry_min_ms);
+    }
+
+    for (size_t i = 0; i < cfg->n_peers; i++) {
+        const char *key = NULL;
+        char why[384];
+        if (!s_peer_conflict(cfg->agency, cfg->peers, i, &key, why, sizeof why))
+            continue;
+        const config_setting_t *list = ctx->peers_list;
+        const config_setting_t *e = list ? config_setting_get_elem(list, (unsigned)i) : NULL;
+        const config_setting_t *at = e ? config_setting_get_member(e, key) : NULL;
+        s_problem(ctx, at ? at : (e ? e : config_root_setting(ctx->lc)), NULL,
+                  "'peers[%zu].%s': %s", i, key, why);
     }
 
     if (!cfg->http.tls_cert != !cfg->http.tls_key) {
@@ -1649,14 +2063,95 @@ s_io_problem(s_ctx_t *ctx, const char *fmt, ...)
     s_problem_at(ctx, ctx->path, NULL, "%s", msg);
 }
 
+/* peers.cfg beside @path, spelled the way @path is (so messages read like the path the
+ * operator gave). Returns malloc'd or NULL (out of memory). */
+static char *
+s_peers_path(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    size_t dlen = slash ? (size_t)(slash - path) + 1 : 0;
+    size_t len = dlen + sizeof S_PEERS_FILE;
+    char *p = malloc(len);
+    if (p)
+        snprintf(p, len, "%.*s%s", (int)dlen, path, S_PEERS_FILE);
+    return p;
+}
+
+/* Whether `peers` in the main file came from `@include "peers.cfg"` (an older layout):
+ * then that file is already read and is not read a second time. */
+static bool
+s_peers_included(const s_ctx_t *ctx, const config_setting_t *peers)
+{
+    const char *src = config_setting_source_file(peers);
+    if (!src || strcmp(src, ctx->path) == 0)
+        return false;
+    char shown[PATH_MAX], want[PATH_MAX];
+    s_display_file(ctx, src, shown, sizeof shown);
+    s_fmt(want, sizeof want, "%s/%s", ctx->dir, S_PEERS_FILE);
+    return strcmp(shown, want) == 0 || strcmp(shown, ctx->peers_path) == 0;
+}
+
+/*
+ * Parse peers.cfg into @plc when it exists. Returns 1 (parsed), 0 (absent, or nothing to
+ * read: it is the main file itself, or the main file includes it) or -1 (a problem,
+ * reported). libconfig cannot @include a file that may not exist, so this is how
+ * peers.cfg is optional.
+ */
+static int
+s_peers_open(s_ctx_t *ctx, const config_setting_t *inline_peers, config_t *plc, bool *plc_init)
+{
+    struct stat st, self;
+    if (stat(ctx->peers_path, &st) != 0) {
+        if (errno == ENOENT)
+            return 0;
+        s_problem_at(ctx, ctx->peers_path, NULL, "cannot read '%s': %s", ctx->peers_path,
+                     strerror(errno));
+        return -1;
+    }
+    if (stat(ctx->path, &self) == 0 && self.st_dev == st.st_dev && self.st_ino == st.st_ino)
+        return 0;
+    if (inline_peers && s_peers_included(ctx, inline_peers))
+        return 0;
+    if (!S_ISREG(st.st_mode)) {
+        s_problem_at(ctx, ctx->peers_path, NULL, "cannot read '%s': not a regular file",
+                     ctx->peers_path);
+        return -1;
+    }
+    /* The same scanner as for the main file: includes vetted, wrapped integers found. */
+    int before = ctx->n_problems;
+    s_lex_t lx = {.ctx = ctx, .depth = 1};
+    s_lex_file(&lx, ctx->peers_path, 0);
+    if (ctx->fatal || ctx->n_problems > before)
+        return -1;
+    config_init(plc);
+    *plc_init = true;
+    config_set_include_dir(plc, ctx->dir);
+    if (!config_read_file(plc, ctx->peers_path)) {
+        char file[PATH_MAX], where[PATH_MAX + 16];
+        const char *efile = config_error_file(plc);
+        s_display_file(ctx, efile ? efile : ctx->peers_path, file, sizeof file);
+        if (config_error_type(plc) == CONFIG_ERR_FILE_IO) {
+            s_problem_at(ctx, ctx->peers_path, NULL, "cannot read '%s'", ctx->peers_path);
+        } else {
+            snprintf(where, sizeof where, "%s:%d", file, config_error_line(plc));
+            const char *text = config_error_text(plc);
+            s_problem_at(ctx, where, NULL, "%s", text ? text : "syntax error");
+        }
+        return -1;
+    }
+    return 1;
+}
+
 /* The loader behind acc_config_load and acc_config_check. */
 static acc_err
 s_load(s_ctx_t *ctx, acc_config_t **out)
 {
     acc_config_t *cfg = NULL;
     char *dir = NULL;
-    config_t lc;
-    bool lc_init = false;
+    config_t lc, plc;
+    bool lc_init = false, plc_init = false;
+    int peers_file = 0;
+    const config_setting_t *inline_peers = NULL;
     acc_err rc;
     const char *path = ctx->path;
 
@@ -1710,6 +2205,18 @@ s_load(s_ctx_t *ctx, acc_config_t **out)
         goto out;
     }
 
+    ctx->peers_path = s_peers_path(path);
+    if (!ctx->peers_path) {
+        rc = ACC_ERR_NOMEM;
+        goto out;
+    }
+    inline_peers = config_lookup(&lc, "peers");
+    peers_file = s_peers_open(ctx, inline_peers, &plc, &plc_init);
+    if (ctx->fatal) {
+        rc = ctx->fatal;
+        goto out;
+    }
+
     cfg = calloc(1, sizeof *cfg);
     if (!cfg) {
         rc = ACC_ERR_NOMEM;
@@ -1724,6 +2231,18 @@ s_load(s_ctx_t *ctx, acc_config_t **out)
     s_set_defaults(ctx, s_root_keys, S_LEN(s_root_keys), cfg);
     if (!ctx->fatal)
         s_read_group(ctx, config_root_setting(&lc), "", s_root_keys, S_LEN(s_root_keys), cfg);
+    if (peers_file == 1 && inline_peers && !ctx->fatal) {
+        s_problem(ctx, inline_peers, NULL,
+                  "'peers' is set in both '%s' and '%s': keep one ('accordctl peer' writes '%s')",
+                  path, ctx->peers_path, S_PEERS_FILE);
+    } else if (peers_file == 1 && !ctx->fatal) {
+        ctx->peers_list = config_lookup(&plc, "peers");
+        s_read_group(ctx, config_root_setting(&plc), "", s_peers_file_keys,
+                     S_LEN(s_peers_file_keys), cfg);
+    } else if (inline_peers) {
+        ctx->peers_list = inline_peers;
+        cfg->peers_inline = !s_peers_included(ctx, inline_peers);
+    }
     if (!ctx->fatal)
         s_finish(ctx, cfg);
     if (ctx->fatal)
@@ -1743,10 +2262,15 @@ out:
     free(ctx->flags);
     ctx->flags = NULL;
     ctx->n_flags = 0;
+    if (plc_init)
+        config_destroy(&plc);
     if (lc_init)
         config_destroy(&lc);
     ctx->lc = NULL;
+    ctx->peers_list = NULL;
     ctx->dir = NULL;
+    free(ctx->peers_path);
+    ctx->peers_path = NULL;
     free(dir);
     return rc;
 }
@@ -1853,6 +2377,26 @@ acc_config_source_by_token(const acc_config_t *cfg, const char *token)
     return found;
 }
 
+const acc_peer_cfg_t *
+acc_config_peer(const acc_config_t *cfg, const char *agency)
+{
+    if (!cfg || !agency)
+        return NULL;
+    for (size_t i = 0; i < cfg->n_peers; i++)
+        if (strcmp(cfg->peers[i].agency, agency) == 0)
+            return &cfg->peers[i];
+    return NULL;
+}
+
+const acc_peer_cfg_t *
+acc_config_lead(const acc_config_t *cfg)
+{
+    for (size_t i = 0; cfg && i < cfg->n_peers; i++)
+        if (cfg->peers[i].role == ACC_ROLE_LEAD)
+            return &cfg->peers[i];
+    return NULL;
+}
+
 /* ---- rendering ---------------------------------------------------------------------- */
 
 typedef struct s_buf {
@@ -1944,6 +2488,15 @@ s_render_keys(s_buf_t *b, const s_key_t *keys, size_t n, const char *indent, con
         case S_LEVEL:
             s_buf_printf(b, "\"%s\";\n", s_level_names[k->def_int]);
             break;
+        case S_BOOL:
+            s_buf_printf(b, "%s;\n", k->def_int ? "true" : "false");
+            break;
+        case S_STRLIST:
+            s_buf_printf(b, "[ ];\n");
+            break;
+        case S_ROLE: /* required, in lists only: never rendered with a value */
+            s_buf_printf(b, "\"%s\";\n", acc_role_name(ACC_ROLE_COORDINATING));
+            break;
         case S_STRING:
             /* agency and name are the operator's; other strings have defaults. */
             s_buf_quoted(b, k->offset == S_OFF(agency) ? agency
@@ -1959,11 +2512,14 @@ s_render_keys(s_buf_t *b, const s_key_t *keys, size_t n, const char *indent, con
             s_default_bind(k, port_base, bind, sizeof bind);
             s_buf_printf(b, "\"%s\";\n", bind);
             break;
-        case S_GROUP:
+        case S_GROUP: {
+            char inner[64];
+            s_fmt(inner, sizeof inner, "%s    ", indent);
             s_buf_printf(b, "{\n");
-            s_render_keys(b, k->sub, k->n_sub, "    ", agency, name, port_base);
+            s_render_keys(b, k->sub, k->n_sub, inner, agency, name, port_base);
             s_buf_printf(b, "%s};\n", indent);
             break;
+        }
         case S_LIST: /* the only list with a default: the taxonomy */
             s_buf_printf(b, "(\n");
             for (size_t j = 0; j < S_LEN(s_default_categories); j++) {
@@ -2001,6 +2557,7 @@ acc_config_render(const char *agency, const char *name, int port_base, char **ou
     if (port_base == 0)
         port_base = S_PORT_DEFAULT;
     else if (port_base < S_PORT_MIN || port_base > 65535 - S_PORT_LAST) {
+        /* port_base + 14 (reporting's stream endpoint) must still be a port. */
         acc_errinfo_set(ei, "port_base", "port base %d must be 0 or between %d and %d", port_base,
                         S_PORT_MIN, 65535 - S_PORT_LAST);
         return ACC_ERR_INVALID;
@@ -2021,4 +2578,243 @@ acc_config_render(const char *agency, const char *name, int port_base, char **ou
     }
     *out = b.p;
     return ACC_OK;
+}
+
+/* ---- peers.cfg ------------------------------------------------------------------------ */
+
+/* @peers checked field by field through s_peer_keys, then against each other: the checks
+ * the loader runs, with ei.field = the key and the peer named in ei.msg. */
+static acc_err
+s_peers_validate(const char *own, const acc_peer_cfg_t *peers, size_t n, acc_errinfo_t *ei)
+{
+    if (n > S_PEERS_MAX) {
+        acc_errinfo_set(ei, "peers", "%zu peers, at most %d are allowed", n, S_PEERS_MAX);
+        return ACC_ERR_INVALID;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const acc_peer_cfg_t *p = &peers[i];
+        char who[64];
+        if (p->agency && acc_config_valid_agency(p->agency))
+            s_fmt(who, sizeof who, "peer '%s'", p->agency);
+        else
+            s_fmt(who, sizeof who, "peer %zu", i + 1);
+        for (size_t m = 0; m < S_LEN(s_peer_keys); m++) {
+            const s_key_t *k = &s_peer_keys[m];
+            if (k->kind == S_ROLE) {
+                if (!s_role_valid(*S_FIELD(p, k, acc_role))) {
+                    acc_errinfo_set(ei, k->name,
+                                    "%s: '%s' must be one of lead, coordinating, parent, child",
+                                    who, k->name);
+                    return ACC_ERR_INVALID;
+                }
+                continue;
+            }
+            const char *v = *S_FIELD(p, k, char *);
+            if (!v || (!*v && k->empty_null)) {
+                if (k->required) {
+                    acc_errinfo_set(ei, k->name, "%s: '%s' is required", who, k->name);
+                    return ACC_ERR_INVALID;
+                }
+                continue;
+            }
+            const char *why = k->check ? k->check(v) : NULL;
+            if (why) {
+                acc_errinfo_set(ei, k->name, "%s: '%s' %s", who, k->name, why);
+                return ACC_ERR_INVALID;
+            }
+        }
+        const char *key = NULL;
+        char why[384];
+        if (s_peer_conflict(own, peers, i, &key, why, sizeof why)) {
+            acc_errinfo_set(ei, key, "%s", why);
+            return ACC_ERR_INVALID;
+        }
+    }
+    return ACC_OK;
+}
+
+static void
+s_render_peers(s_buf_t *b, const char *own, const acc_peer_cfg_t *peers, size_t n)
+{
+    s_buf_printf(b,
+                 "# %s — federation peers of node '%s' (các cơ quan liên kết)\n"
+                 "#\n"
+                 "# Written by `accordctl peer add` / `accordctl peer remove`; the node reads\n"
+                 "# this file at start (restart it after a change). Changes made here by hand\n"
+                 "# are kept, but comments and layout are not when accordctl rewrites the file.\n"
+                 "# role: lead | coordinating | parent | child (what the peer is to this node)\n\n",
+                 S_PEERS_FILE, own ? own : "");
+    s_buf_printf(b, "peers = (%s", n ? "\n" : " ");
+    for (size_t i = 0; i < n; i++) {
+        const acc_peer_cfg_t *p = &peers[i];
+        s_buf_printf(b, "    { agency = ");
+        s_buf_quoted(b, p->agency);
+        s_buf_printf(b, "; role = \"%s\";\n      endpoint = ", acc_role_name(p->role));
+        s_buf_quoted(b, p->endpoint);
+        s_buf_printf(b, ";\n      public_key = ");
+        s_buf_quoted(b, p->public_key);
+        s_buf_printf(b, ";");
+        if (p->name && *p->name) {
+            s_buf_printf(b, "\n      name = ");
+            s_buf_quoted(b, p->name);
+            s_buf_printf(b, ";");
+        }
+        s_buf_printf(b, " }%s\n", i + 1 < n ? "," : "");
+    }
+    s_buf_printf(b, ");\n");
+}
+
+static bool
+s_str_same(const char *a, const char *b)
+{
+    if (a && !*a)
+        a = NULL;
+    if (b && !*b)
+        b = NULL;
+    return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+/* Parse the file just written and compare it with @peers: proves the quoting. */
+static acc_err
+s_peers_reread(const char *tmp, const char *dir, const acc_peer_cfg_t *peers, size_t n,
+               acc_errinfo_t *ei)
+{
+    config_t lc;
+    config_init(&lc);
+    config_set_include_dir(&lc, dir);
+    acc_config_t got;
+    memset(&got, 0, sizeof got);
+    s_ctx_t ctx = {.path = tmp, .dir = dir, .lc = &lc};
+    acc_err rc = ACC_OK;
+    if (!config_read_file(&lc, tmp)) {
+        acc_errinfo_set(ei, tmp, "the file written does not parse: line %d: %s",
+                        config_error_line(&lc), config_error_text(&lc));
+        rc = ACC_ERR_INTERNAL;
+        goto out;
+    }
+    s_read_group(&ctx, config_root_setting(&lc), "", s_peers_file_keys, S_LEN(s_peers_file_keys),
+                 &got);
+    if (ctx.fatal) {
+        rc = ctx.fatal;
+        goto out;
+    }
+    bool same = ctx.n_problems == 0 && got.n_peers == n;
+    for (size_t i = 0; same && i < n; i++) {
+        const acc_peer_cfg_t *a = &got.peers[i], *b = &peers[i];
+        same = a->role == b->role && s_str_same(a->agency, b->agency) &&
+               s_str_same(a->endpoint, b->endpoint) && s_str_same(a->public_key, b->public_key) &&
+               s_str_same(a->name, b->name);
+    }
+    if (!same) {
+        acc_errinfo_set(ei, tmp, "the file written does not read back as the peers given");
+        rc = ACC_ERR_INTERNAL;
+    }
+out:
+    s_free_keys(s_peers_file_keys, S_LEN(s_peers_file_keys), &got);
+    config_destroy(&lc);
+    return rc;
+}
+
+static acc_err
+s_write_all(int fd, const char *p, size_t len)
+{
+    while (len > 0) {
+        ssize_t w = write(fd, p, len);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            return ACC_ERR_IO;
+        }
+        p += w;
+        len -= (size_t)w;
+    }
+    return ACC_OK;
+}
+
+acc_err
+acc_config_peers_write(const acc_config_t *cfg, const acc_peer_cfg_t *peers, size_t n,
+                       acc_errinfo_t *ei)
+{
+    acc_errinfo_clear(ei);
+    if (!cfg || !cfg->dir || (n > 0 && !peers)) {
+        acc_errinfo_set(ei, "peers", "no configuration or no peer list given");
+        return ACC_ERR_INVALID;
+    }
+    if (cfg->peers_inline) {
+        acc_errinfo_set(ei, "peers",
+                        "peers are set in '%s' itself: edit them there, or move them to '%s' "
+                        "to manage them with accordctl",
+                        cfg->path, S_PEERS_FILE);
+        return ACC_ERR_INVALID;
+    }
+    acc_err rc = s_peers_validate(cfg->agency, peers, n, ei);
+    if (rc)
+        return rc;
+
+    s_buf_t b = {0};
+    s_render_peers(&b, cfg->agency, peers, n);
+    char path[PATH_MAX], tmp[PATH_MAX];
+    int fd = -1, dfd = -1;
+    bool made_tmp = false;
+    if (b.oom) {
+        rc = ACC_ERR_NOMEM;
+        goto out;
+    }
+    if ((size_t)snprintf(path, sizeof path, "%s/%s", cfg->dir, S_PEERS_FILE) >= sizeof path ||
+        (size_t)snprintf(tmp, sizeof tmp, "%s/.%s.XXXXXX", cfg->dir, S_PEERS_FILE) >= sizeof tmp) {
+        acc_errinfo_set(ei, cfg->dir, "directory name too long");
+        rc = ACC_ERR_IO;
+        goto out;
+    }
+    /* Same directory as the target, so that rename replaces it atomically. */
+    fd = mkostemp(tmp, O_CLOEXEC);
+    if (fd < 0) {
+        acc_errinfo_set(ei, cfg->dir, "cannot create a temporary file in '%s': %s", cfg->dir,
+                        strerror(errno));
+        rc = ACC_ERR_IO;
+        goto out;
+    }
+    made_tmp = true;
+    struct stat st;
+    mode_t mode = stat(path, &st) == 0 ? (st.st_mode & 07777) : 0600;
+    if (fchmod(fd, mode) != 0 || s_write_all(fd, b.p, b.len) != ACC_OK || fsync(fd) != 0) {
+        acc_errinfo_set(ei, tmp, "cannot write '%s': %s", tmp, strerror(errno));
+        rc = ACC_ERR_IO;
+        goto out;
+    }
+    int crc = close(fd);
+    fd = -1;
+    if (crc != 0) {
+        acc_errinfo_set(ei, tmp, "cannot write '%s': %s", tmp, strerror(errno));
+        rc = ACC_ERR_IO;
+        goto out;
+    }
+    rc = s_peers_reread(tmp, cfg->dir, peers, n, ei);
+    if (rc)
+        goto out;
+    if (rename(tmp, path) != 0) {
+        acc_errinfo_set(ei, path, "cannot replace '%s': %s", path, strerror(errno));
+        rc = ACC_ERR_IO;
+        goto out;
+    }
+    made_tmp = false;
+    /* The rename is durable once the directory is. */
+    dfd = open(cfg->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0 || fsync(dfd) != 0) {
+        acc_errinfo_set(ei, cfg->dir, "cannot sync directory '%s': %s", cfg->dir, strerror(errno));
+        rc = ACC_ERR_IO;
+        goto out;
+    }
+    rc = ACC_OK;
+out:
+    if (dfd >= 0)
+        close(dfd);
+    if (fd >= 0)
+        close(fd);
+    if (made_tmp)
+        unlink(tmp);
+    free(b.p);
+    if (rc == ACC_ERR_NOMEM)
+        acc_errinfo_set(ei, "", "out of memory");
+    return rc;
 }

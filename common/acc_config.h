@@ -37,6 +37,28 @@
  *               }, ... );
  *   feed_tags = ( { tag = "phishing"; category = "phishing-malware"; }, ... );
  *                                         # feed tag -> category; category must exist
+ *
+ * Federation and the other services (issue "five services and the federation"):
+ *   intake = { ...; stream_bind = "tcp://127.0.0.1:7410"; };   # each service also has
+ *   verification = { bind = "..."; stream_bind = "tcp://127.0.0.1:7411"; ... };  # a
+ *   stream endpoint (port_base+10 .. +14) used when services run as separate processes
+ *   verification = { auto = { enabled = false; sources = [ "vncert" ]; min_confidence = 90;
+ *                             legal_basis = "..."; reasons = "..."; }; };
+ *   notification = { spool_dir = "spool"; retry_min_ms = 200; retry_max_ms = 30000; };
+ *                                         # spool_dir default: <data_dir>/spool
+ *   peers = ( { agency = "ca-hn"; role = "coordinating";   # lead|coordinating|parent|child
+ *               endpoint = "tcp://10.0.0.5:7400";           # the peer's intake
+ *               public_key = "<40 Z85 chars>"; name = "Công an Hà Nội"; } );
+ *                                         # at most one lead and one parent; no duplicate
+ *                                         # agency or key; never our own agency
+ *
+ * peers.cfg: `peers` normally lives in "<dir of the config file>/peers.cfg", a libconfig
+ * file holding only `peers = ( ... );`, written by `accordctl peer add/remove`
+ * (acc_config_peers_write). acc_config_load reads it by itself when it exists (an
+ * @include would fail while the file does not exist yet), with the same checks and
+ * messages naming peers.cfg and its line. `peers` may instead be set in the config file
+ * itself; setting it in both is an error naming both files. (An old `@include
+ * "peers.cfg"` in the config file still works: that file is then not read twice.)
  */
 #ifndef ACC_CONFIG_H
 #define ACC_CONFIG_H
@@ -62,8 +84,24 @@ typedef struct acc_source_cfg {
 } acc_source_cfg_t;
 
 typedef struct acc_service_cfg {
-    char *bind; /* TCP endpoint, e.g. "tcp://127.0.0.1:7401"; "" when none */
+    char *bind;        /* TCP endpoint, e.g. "tcp://127.0.0.1:7401"; "" when none */
+    char *stream_bind; /* TCP endpoint of its stream (default port +10); "" when none */
 } acc_service_cfg_t;
+
+typedef enum {
+    ACC_ROLE_LEAD = 1,         /* the peer is our lead agency (cơ quan chủ trì) */
+    ACC_ROLE_COORDINATING = 2, /* the peer coordinates with us: we are its lead */
+    ACC_ROLE_PARENT = 3,       /* the peer is our parent authority (cấp trên) */
+    ACC_ROLE_CHILD = 4,        /* we are the peer's parent */
+} acc_role;
+
+typedef struct acc_peer_cfg {
+    char *agency;     /* the peer's agency id (acc_config_valid_agency) */
+    acc_role role;    /* what the peer is to us */
+    char *endpoint;   /* the peer's intake: "tcp://HOST:PORT" */
+    char *public_key; /* its CURVE public key, 40 Z85 characters */
+    char *name;       /* human-readable, may be NULL */
+} acc_peer_cfg_t;
 
 typedef struct acc_config {
     char *path;     /* the file as given */
@@ -91,6 +129,26 @@ typedef struct acc_config {
     } intake;
 
     acc_service_cfg_t verification, assignment, notification, reporting;
+    char *intake_stream_bind; /* intake's stream endpoint (default port_base+10) */
+
+    struct {
+        int enabled;              /* default false */
+        char **sources;           /* source names whose reports may be verified automatically */
+        size_t n_sources;
+        int64_t min_confidence;   /* 0..100, default 90 */
+        char *legal_basis;        /* required when enabled */
+        char *reasons;            /* required when enabled */
+    } auto_verify;                /* verification.auto */
+
+    struct {
+        char *spool_dir;          /* absolute; default <data_dir>/spool */
+        int64_t retry_min_ms;     /* 10 .. 600000, default 200 */
+        int64_t retry_max_ms;     /* retry_min_ms .. 86400000, default 30000 */
+    } notify;                     /* notification.* */
+
+    acc_peer_cfg_t *peers; /* may be empty */
+    size_t n_peers;
+    int peers_inline; /* peers are set in the config file itself, not in peers.cfg */
 
     acc_category_t *categories; /* never empty: the default taxonomy when absent */
     size_t n_categories;
@@ -138,9 +196,10 @@ void acc_config_category_list(const acc_config_t *cfg, char *buf, size_t buflen)
 /*
  * acc_config_render — text of a complete, commented node.cfg for `accordctl init`,
  * with the default taxonomy written out so the operator can edit it.
- * @port_base: TCP ports port_base (intake) .. port_base+4, and HTTP port_base+8; 0 for
- * the defaults 7400... and 7408. The rendered file has an example `sources` entry and an
- * example `feed_tags` list, commented out.
+ * @port_base: TCP ports port_base (intake) .. port_base+4, HTTP port_base+8 and the
+ * stream endpoints port_base+10 .. +14 (so at most 65521); 0 for the defaults 7400...,
+ * 7408 and 7410... The rendered file has examples of `sources`, `feed_tags`,
+ * `verification.auto`, `notification.spool_dir` and `peers`, commented out.
  * @out: malloc'd, owned by the caller. Errors: ACC_ERR_INVALID (bad agency id or port),
  * ACC_ERR_NOMEM.
  */
@@ -153,6 +212,33 @@ const acc_source_cfg_t *acc_config_source(const acc_config_t *cfg, const char *n
 /* acc_config_source_by_token — the source whose token equals @token (compared in constant
  * time), or NULL. Borrowed. */
 const acc_source_cfg_t *acc_config_source_by_token(const acc_config_t *cfg, const char *token);
+
+/* acc_config_peer — the peer with agency @agency, or NULL. Borrowed. */
+const acc_peer_cfg_t *acc_config_peer(const acc_config_t *cfg, const char *agency);
+
+/* acc_config_lead — our lead agency (the peer with role lead), or NULL when we are a lead. */
+const acc_peer_cfg_t *acc_config_lead(const acc_config_t *cfg);
+
+/* acc_role_name / acc_role_parse — "lead", "coordinating", "parent", "child"; name
+ * returns "unknown" for a value outside acc_role (never NULL, static); parse returns 0
+ * for an unknown name (or NULL). */
+const char *acc_role_name(acc_role role);
+acc_role acc_role_parse(const char *name);
+
+/*
+ * acc_config_peers_write — rewrite "<dir of @cfg>/peers.cfg" with @peers (atomically:
+ * temporary file in the same directory, fsync, rename, fsync of the directory), as
+ * `accordctl peer add/remove` do. The node reads it at start. @peers (n may be 0) are
+ * checked first as the loader would (against @cfg's own agency); the file written is read
+ * back and compared before it replaces the old one, whose mode it keeps (0600 when new).
+ * On any failure the old file is untouched and no temporary file is left.
+ * Errors: ACC_ERR_INVALID (a peer that would not load: ei.field is the key, "agency",
+ * "role", "endpoint", "public_key" or "name", and ei.msg names the peer; or "peers" when
+ * @cfg sets peers in its own file, see peers_inline), ACC_ERR_IO (ei names the file),
+ * ACC_ERR_NOMEM, ACC_ERR_INTERNAL (the file read back differs).
+ */
+acc_err acc_config_peers_write(const acc_config_t *cfg, const acc_peer_cfg_t *peers, size_t n,
+                               acc_errinfo_t *ei);
 
 /* acc_config_valid_agency — true when @id is a valid agency id. */
 int acc_config_valid_agency(const char *id);

@@ -7,7 +7,9 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 
+#include "acc_curve.h"
 #include "acc_log.h"
+#include <stdlib.h>
 
 volatile sig_atomic_t acc_main_stop = 0;
 
@@ -70,4 +72,27 @@ acc_main_setup(int argc, char **argv, const char *prog, const char *what, acc_co
     sigaction(SIGINT, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
     return 0;
+}
+
+acc_err
+acc_main_zap(const acc_config_t *cfg, void *zctx, struct acc_zap **out, acc_errinfo_t *ei)
+{
+    char pub[ACC_CURVE_KEY_LEN + 1], sec[ACC_CURVE_KEY_LEN + 1];
+    acc_err err = acc_curve_load_keys(cfg->keys_dir, pub, sec, ei);
+    memset(sec, 0, sizeof sec); /* the ZAP handler needs public keys only */
+    if (err != ACC_OK)
+        return err;
+    acc_zap_peer_t *peers = calloc(cfg->n_peers + 1, sizeof *peers);
+    if (!peers)
+        return ACC_ERR_NOMEM;
+    snprintf(peers[0].public_key, sizeof peers[0].public_key, "%s", pub);
+    snprintf(peers[0].agency, sizeof peers[0].agency, "%s", cfg->agency);
+    for (size_t i = 0; i < cfg->n_peers; i++) {
+        snprintf(peers[i + 1].public_key, sizeof peers[i + 1].public_key, "%s",
+                 cfg->peers[i].public_key);
+        snprintf(peers[i + 1].agency, sizeof peers[i + 1].agency, "%s", cfg->peers[i].agency);
+    }
+    err = acc_zap_new(zctx, peers, cfg->n_peers + 1, out, ei);
+    free(peers);
+    return err;
 }

@@ -22,4 +22,16 @@ extern volatile sig_atomic_t acc_main_stop;
  */
 int acc_main_setup(int argc, char **argv, const char *prog, const char *what, acc_config_t **cfg);
 
+/*
+ * acc_main_zap — start the ZAP handler of @zctx (common/acc_curve.h) admitting the node's
+ * own public key (as cfg->agency: the node's services talk to each other over TCP when they
+ * run as separate processes) and every configured peer's key (as its agency). Must run
+ * before any CURVE socket of @zctx binds. *@out is destroyed with acc_zap_destroy before
+ * zmq_ctx_term. Errors: those of acc_curve_load_keys and acc_zap_new (ei says which file
+ * or key).
+ */
+struct acc_zap;
+acc_err acc_main_zap(const acc_config_t *cfg, void *zctx, struct acc_zap **out,
+                     acc_errinfo_t *ei);
+
 #endif

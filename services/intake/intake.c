@@ -8,6 +8,7 @@
 
 #include "acc_codec.h"
 #include "acc_ids.h"
+#include "acc_link.h"
 #include "acc_log.h"
 #include "acc_loop.h"
 #include "acc_model.h"
@@ -30,7 +31,7 @@
 
 static const char *const s_tables[] = {"events",       "report_ids", "cases",      "case_numbers",
                                        "case_reports", "meta",       "contacts",   "attach_log",
-                                       NULL};
+                                       "fed_in",       NULL};
 /* Attach-log entries moved into case_reports per idle compaction step. */
 #define COMPACT_STEP 20000
 #define CONTACT_FIELD_MAX 200
@@ -40,6 +41,7 @@ static const char *const s_tables[] = {"events",       "report_ids", "cases",   
 typedef struct {
     const Accord__V1__Report *rep; /* borrowed from the request */
     const Accord__V1__ReporterContact *contact; /* borrowed; NULL when none */
+    const char *via_agency;        /* forwarded by this peer (authenticated), or NULL */
     size_t req, index;             /* which request, which report in it */
     acc_uuid_t id;
     char id_text[ACC_UUID_TEXT_LEN + 1];
@@ -78,7 +80,10 @@ struct intake {
     const acc_config_t *cfg;
     acc_store_t *store;
     acc_table t_events, t_report_ids, t_cases, t_case_numbers, t_case_reports, t_meta,
-        t_contacts, t_attach_log;
+        t_contacts, t_attach_log, t_fed_in;
+    /* deliveries of the transaction being built (set by intake_commit) */
+    struct s_delivery *deliveries;
+    size_t n_deliveries;
     uint64_t attach_pending; /* entries in attach_log not yet compacted */
     int64_t last_write_ms;   /* when the last submission committed (monotonic clock) */
     intake_index_t *index;   /* committed content key -> open case */
@@ -322,6 +327,7 @@ intake_new(const acc_config_t *cfg, intake_t **out, acc_errinfo_t *ei)
     acc_store_table(self->store, "meta", &self->t_meta);
     acc_store_table(self->store, "contacts", &self->t_contacts);
     acc_store_table(self->store, "attach_log", &self->t_attach_log);
+    acc_store_table(self->store, "fed_in", &self->t_fed_in);
     if ((err = intake_index_new(4096, &self->index)) != ACC_OK ||
         (err = intake_index_new((size_t)cfg->intake.batch_max, &self->pending)) != ACC_OK)
         goto fail;
@@ -349,6 +355,24 @@ intake_destroy(intake_t **self_p)
     free(self->attachments);
     free(self);
     *self_p = NULL;
+}
+
+acc_store_t *
+intake_store(intake_t *self)
+{
+    return self->store;
+}
+
+unsigned int
+intake_events_table(const intake_t *self)
+{
+    return self->t_events;
+}
+
+uint64_t
+intake_head(const intake_t *self)
+{
+    return self->seq;
 }
 
 void
@@ -735,15 +759,22 @@ s_store_report(intake_t *self, acc_txn_t *txn, s_prep *p, uint64_t ordinal)
     sr.content_key = p->content_key;
     sr.received_at_ms = self->now_ms;
     sr.has_contact = p->contact != NULL;
+    if (p->via_agency)
+        sr.via_agency = (char *)p->via_agency;
+    /* The events table is intake's stream: one IntakeEvent per sequence number. */
+    Accord__V1__IntakeEvent ev;
+    accord__v1__intake_event__init(&ev);
+    ev.body_case = ACCORD__V1__INTAKE_EVENT__BODY_REPORT;
+    ev.report = &sr;
 
     unsigned char k[16];
     acc_store_u64_be(seq, k);
-    size_t n = accord__v1__stored_report__get_packed_size(&sr);
+    size_t n = accord__v1__intake_event__get_packed_size(&ev);
     unsigned char stackbuf[4096];
     unsigned char *b = n <= sizeof stackbuf ? stackbuf : malloc(n);
     if (!b)
         return ACC_ERR_NOMEM;
-    accord__v1__stored_report__pack(&sr, b);
+    accord__v1__intake_event__pack(&ev, b);
     acc_err err = acc_store_put(txn, self->t_events, k, 8, b, n, ACC_PUT_APPEND);
     if (b != stackbuf)
         free(b);
@@ -788,6 +819,198 @@ s_store_report(intake_t *self, acc_txn_t *txn, s_prep *p, uint64_t ordinal)
     return acc_store_put(txn, self->t_case_reports, k, 16, ms, 8, 0);
 }
 
+/* Store one validated report: already present (same id), attached, or a new case. */
+static acc_err
+s_apply_report(intake_t *self, acc_txn_t *txn, s_prep *p)
+{
+    p->outcome = ACCORD__V1__OUTCOME__OUTCOME_REJECTED;
+    p->case_number[0] = '\0';
+    if (p->code != ACCORD__V1__CODE__CODE_OK)
+        return ACC_OK;
+    const void *v;
+    size_t vl;
+    acc_err err = acc_store_get(txn, self->t_report_ids, p->id.b, 16, &v, &vl);
+    if (err == ACC_OK) {
+        size_t cl = vl > 8 ? vl - 8 : 0;
+        if (cl >= sizeof p->case_number)
+            return ACC_ERR_STORE;
+        memcpy(p->case_number, (const char *)v + 8, cl);
+        p->case_number[cl] = '\0';
+        p->outcome = ACCORD__V1__OUTCOME__OUTCOME_ALREADY_PRESENT;
+        return ACC_OK;
+    }
+    if (err != ACC_ERR_NOT_FOUND)
+        return err;
+    uint64_t ordinal = intake_index_get(self->pending, p->hash);
+    if (!ordinal)
+        ordinal = intake_index_get(self->index, p->hash);
+    if (ordinal)
+        err = s_attach(self, txn, p, ordinal);
+    else
+        err = s_open_case(self, txn, p, &ordinal);
+    if (err != ACC_OK)
+        return err;
+    return s_store_report(self, txn, p, ordinal);
+}
+
+/* --- federation: envelopes delivered by peers ----------------------------------------- */
+
+/* One Deliver request from an authenticated peer, and its per-envelope answers. */
+typedef struct s_delivery {
+    const Accord__V1__Deliver *deliver; /* borrowed from the request */
+    const char *agency;                 /* the CURVE-authenticated sender */
+    size_t req;                         /* which request */
+    Accord__V1__DeliveryStatus *status; /* per envelope, set by the transaction */
+    char (*reason)[160];
+} s_delivery;
+
+static acc_err
+s_append_event(intake_t *self, acc_txn_t *txn, const Accord__V1__IntakeEvent *ev)
+{
+    uint64_t seq = ++self->w_seq;
+    unsigned char k[8];
+    acc_store_u64_be(seq, k);
+    size_t n = accord__v1__intake_event__get_packed_size(ev);
+    unsigned char stackbuf[4096];
+    unsigned char *b = n <= sizeof stackbuf ? stackbuf : malloc(n);
+    if (!b)
+        return ACC_ERR_NOMEM;
+    accord__v1__intake_event__pack(ev, b);
+    acc_err err = acc_store_put(txn, self->t_events, k, 8, b, n, ACC_PUT_APPEND);
+    if (b != stackbuf)
+        free(b);
+    return err;
+}
+
+/* Refuse envelope @i of @d for good: the reason goes to the sender and, as an event, to the
+ * node's statistics (refused peer messages by agency). */
+static acc_err
+s_refuse(intake_t *self, acc_txn_t *txn, s_delivery *d, size_t i, const char *reason)
+{
+    d->status[i] = ACCORD__V1__DELIVERY_STATUS__DELIVERY_STATUS_REJECTED;
+    snprintf(d->reason[i], sizeof d->reason[i], "%s", reason);
+    acc_log_warn(TAG, "refused an envelope from '%s': %s", d->agency, reason);
+    Accord__V1__Rejection rj;
+    accord__v1__rejection__init(&rj);
+    rj.from_agency = (char *)d->agency;
+    char what[96];
+    snprintf(what, sizeof what, "envelope %llu",
+             (unsigned long long)d->deliver->envelopes[i]->sequence);
+    rj.what = what;
+    rj.reason = d->reason[i];
+    rj.at_ms = self->now_ms;
+    Accord__V1__IntakeEvent ev;
+    accord__v1__intake_event__init(&ev);
+    ev.body_case = ACCORD__V1__INTAKE_EVENT__BODY_REJECTION;
+    ev.rejection = &rj;
+    return s_append_event(self, txn, &ev);
+}
+
+static const acc_peer_cfg_t *
+s_peer(const acc_config_t *cfg, const char *agency)
+{
+    for (size_t i = 0; i < cfg->n_peers; i++)
+        if (strcmp(cfg->peers[i].agency, agency) == 0)
+            return &cfg->peers[i];
+    return NULL;
+}
+
+/* Apply the envelopes of one delivery, in order, each exactly once. */
+static acc_err
+s_apply_delivery(intake_t *self, acc_txn_t *txn, s_delivery *d)
+{
+    const Accord__V1__Deliver *dv = d->deliver;
+    const acc_peer_cfg_t *peer = s_peer(self->cfg, d->agency);
+    int gap = 0;
+    acc_err err;
+    for (size_t i = 0; i < dv->n_envelopes; i++) {
+        const Accord__V1__Envelope *e = dv->envelopes[i];
+        d->reason[i][0] = '\0';
+        char why[160];
+        if (gap) {
+            d->status[i] = ACCORD__V1__DELIVERY_STATUS__DELIVERY_STATUS_RETRY;
+            snprintf(d->reason[i], sizeof d->reason[i], "an earlier envelope is missing");
+            continue;
+        }
+        /* The sender's sequence is numbered per authenticated agency: check and mark it
+         * under that agency, so that an envelope refused below is still consumed. */
+        Accord__V1__DeliveryStatus st =
+            acc_link_inbound_check(txn, self->t_fed_in, d->agency, e->sequence);
+        if (st != ACCORD__V1__DELIVERY_STATUS__DELIVERY_STATUS_OK) {
+            d->status[i] = st;
+            if (st == ACCORD__V1__DELIVERY_STATUS__DELIVERY_STATUS_RETRY) {
+                gap = 1;
+                snprintf(d->reason[i], sizeof d->reason[i], "an earlier envelope is missing");
+            }
+            continue;
+        }
+        if ((err = acc_link_inbound_mark(txn, self->t_fed_in, d->agency, e->sequence)) != ACC_OK)
+            return err;
+        /* The origin is the authenticated agency, never what the envelope claims. */
+        if (strcmp(e->origin, d->agency) != 0) {
+            snprintf(why, sizeof why, "origin '%.40s' differs from the authenticated agency '%s'",
+                     e->origin, d->agency);
+            if ((err = s_refuse(self, txn, d, i, why)) != ACC_OK)
+                return err;
+            continue;
+        }
+        d->status[i] = ACCORD__V1__DELIVERY_STATUS__DELIVERY_STATUS_OK;
+        acc_role role = peer ? peer->role : 0;
+        if (!peer) {
+            err = s_refuse(self, txn, d, i, "not a configured peer of this node");
+        } else if (e->schema_version != 1) {
+            err = s_refuse(self, txn, d, i, "unsupported schema version (this node speaks 1)");
+        } else if (e->body_case == ACCORD__V1__ENVELOPE__BODY_REPORT) {
+            /* Reports come to the lead from the agencies it coordinates (or its children). */
+            if (role != ACC_ROLE_COORDINATING && role != ACC_ROLE_CHILD) {
+                snprintf(why, sizeof why, "a %s may not send reports to this node",
+                         acc_role_name(role));
+                err = s_refuse(self, txn, d, i, why);
+            } else {
+                s_prep p;
+                memset(&p, 0, sizeof p);
+                p.rep = e->report;
+                p.via_agency = d->agency;
+                s_validate(self, &p, self->now_ms);
+                if (p.code != ACCORD__V1__CODE__CODE_OK) {
+                    snprintf(why, sizeof why, "report: %.40s: %.100s", p.ei.field, p.ei.msg);
+                    err = s_refuse(self, txn, d, i, why);
+                } else {
+                    err = s_apply_report(self, txn, &p);
+                }
+                free(p.canonical_url);
+                free(p.content_key);
+            }
+        } else if (e->body_case == ACCORD__V1__ENVELOPE__BODY_MEASURE ||
+                   e->body_case == ACCORD__V1__ENVELOPE__BODY_MEASURE_UPDATE) {
+            /* Only the lead assigns measures; updates come from the agencies we assigned
+             * to (that the updater owns the measure is checked by assignment). */
+            int is_measure = e->body_case == ACCORD__V1__ENVELOPE__BODY_MEASURE;
+            if (is_measure ? role != ACC_ROLE_LEAD
+                           : (role != ACC_ROLE_COORDINATING && role != ACC_ROLE_CHILD)) {
+                snprintf(why, sizeof why, "a %s may not send %s to this node",
+                         acc_role_name(role), is_measure ? "measures" : "measure updates");
+                err = s_refuse(self, txn, d, i, why);
+            } else {
+                Accord__V1__ReceivedEnvelope re;
+                accord__v1__received_envelope__init(&re);
+                re.envelope = (Accord__V1__Envelope *)e;
+                re.received_ms = self->now_ms;
+                Accord__V1__IntakeEvent ev;
+                accord__v1__intake_event__init(&ev);
+                ev.body_case = ACCORD__V1__INTAKE_EVENT__BODY_ENVELOPE;
+                ev.envelope = &re;
+                err = s_append_event(self, txn, &ev);
+            }
+        } else {
+            err = s_refuse(self, txn, d, i, "the envelope has no body");
+        }
+        if (err != ACC_OK)
+            return err;
+    }
+    return ACC_OK;
+}
+
 static acc_err
 s_apply(acc_txn_t *txn, void *arg)
 {
@@ -802,38 +1025,12 @@ s_apply(acc_txn_t *txn, void *arg)
     self->n_attachments = 0;
     intake_index_clear(self->pending);
 
-    for (size_t i = 0; i < self->n_preps; i++) {
-        s_prep *p = &self->preps[i];
-        p->outcome = ACCORD__V1__OUTCOME__OUTCOME_REJECTED;
-        p->case_number[0] = '\0';
-        if (p->code != ACCORD__V1__CODE__CODE_OK)
-            continue;
-        const void *v;
-        size_t vl;
-        err = acc_store_get(txn, self->t_report_ids, p->id.b, 16, &v, &vl);
-        if (err == ACC_OK) {
-            size_t cl = vl > 8 ? vl - 8 : 0;
-            if (cl >= sizeof p->case_number)
-                return ACC_ERR_STORE;
-            memcpy(p->case_number, (const char *)v + 8, cl);
-            p->case_number[cl] = '\0';
-            p->outcome = ACCORD__V1__OUTCOME__OUTCOME_ALREADY_PRESENT;
-            continue;
-        }
-        if (err != ACC_ERR_NOT_FOUND)
+    for (size_t i = 0; i < self->n_preps; i++)
+        if ((err = s_apply_report(self, txn, &self->preps[i])) != ACC_OK)
             return err;
-        uint64_t ordinal = intake_index_get(self->pending, p->hash);
-        if (!ordinal)
-            ordinal = intake_index_get(self->index, p->hash);
-        if (ordinal)
-            err = s_attach(self, txn, p, ordinal);
-        else
-            err = s_open_case(self, txn, p, &ordinal);
-        if (err != ACC_OK)
+    for (size_t i = 0; i < self->n_deliveries; i++)
+        if ((err = s_apply_delivery(self, txn, &self->deliveries[i])) != ACC_OK)
             return err;
-        if ((err = s_store_report(self, txn, p, ordinal)) != ACC_OK)
-            return err;
-    }
     if (self->w_seq != self->seq && (err = s_meta_put(txn, self->t_meta, "seq", self->w_seq)))
         return err;
     if (self->w_ordinal != self->ordinal) {
@@ -903,6 +1100,47 @@ fail:
     return NULL;
 }
 
+/* The answer to a Deliver: one ack per envelope, in order; when the transaction failed,
+ * RETRY for all of them (nothing was applied). */
+static Accord__V1__Response *
+s_deliver_response(const Accord__V1__Request *req, const s_delivery *d, acc_err werr)
+{
+    Accord__V1__Response *r =
+        intake_error_response(req->request_id, ACCORD__V1__CODE__CODE_OK, NULL, NULL);
+    Accord__V1__DeliverResult *dr = r ? malloc(sizeof *dr) : NULL;
+    if (!dr)
+        goto fail;
+    accord__v1__deliver_result__init(dr);
+    r->body_case = ACCORD__V1__RESPONSE__BODY_DELIVERED;
+    r->delivered = dr;
+    size_t ne = d->deliver->n_envelopes;
+    dr->acks = calloc(ne ? ne : 1, sizeof *dr->acks);
+    if (!dr->acks)
+        goto fail;
+    for (size_t i = 0; i < ne; i++) {
+        Accord__V1__DeliveryAck *a = malloc(sizeof *a);
+        if (!a)
+            goto fail;
+        accord__v1__delivery_ack__init(a);
+        dr->acks[dr->n_acks++] = a;
+        a->sequence = d->deliver->envelopes[i]->sequence;
+        if (werr != ACC_OK) {
+            a->status = ACCORD__V1__DELIVERY_STATUS__DELIVERY_STATUS_RETRY;
+            if (s_set_str(&a->reason, werr == ACC_ERR_FULL ? "the receiving store is full"
+                                                           : acc_strerror(werr)))
+                goto fail;
+        } else {
+            a->status = d->status[i];
+            if (s_set_str(&a->reason, d->reason[i]))
+                goto fail;
+        }
+    }
+    return r;
+fail:
+    accord__v1__response__free_unpacked(r, NULL);
+    return NULL;
+}
+
 /* Contacts must point at a report of the request and stay small. Returns 0 when fine,
  * else -1 with @field naming the offender. */
 static int
@@ -934,7 +1172,9 @@ struct intake_prepared {
     s_prep *preps;
     size_t n_preps;
     int64_t now_ms;
-    int any; /* at least one submission to commit */
+    int any; /* at least one submission or delivery to commit */
+    s_delivery *deliveries;
+    size_t n_deliveries;
 };
 
 static void
@@ -947,14 +1187,19 @@ s_prepared_free(intake_prepared_t **pp)
         free(pr->preps[i].canonical_url);
         free(pr->preps[i].content_key);
     }
+    for (size_t i = 0; i < pr->n_deliveries; i++) {
+        free(pr->deliveries[i].status);
+        free(pr->deliveries[i].reason);
+    }
+    free(pr->deliveries);
     free(pr->preps);
     free(pr);
     *pp = NULL;
 }
 
 acc_err
-intake_prepare(intake_t *self, Accord__V1__Request *const *reqs, size_t n,
-               Accord__V1__Response **resps, intake_prepared_t **out)
+intake_prepare(intake_t *self, Accord__V1__Request *const *reqs, const char *const *agencies,
+               size_t n, Accord__V1__Response **resps, intake_prepared_t **out)
 {
     intake_prepared_t *pr = calloc(1, sizeof *pr);
     if (!pr)
@@ -964,6 +1209,52 @@ intake_prepare(intake_t *self, Accord__V1__Request *const *reqs, size_t n,
     pr->n = n;
     for (size_t i = 0; i < n; i++)
         resps[i] = NULL;
+    /* Who may ask what: peers (CURVE-authenticated, @agencies[i] set) only deliver
+     * envelopes; local operators and in-process clients do everything else. */
+    size_t n_deliver = 0;
+    for (size_t i = 0; i < n; i++) {
+        const char *who = agencies ? agencies[i] : NULL;
+        int deliver = reqs[i]->body_case == ACCORD__V1__REQUEST__BODY_DELIVER;
+        const char *why = NULL;
+        char msg[200];
+        if (who && !deliver && reqs[i]->body_case != ACCORD__V1__REQUEST__BODY_PING)
+            why = "a peer node may only deliver envelopes";
+        else if (!who && deliver)
+            why = "deliveries come from authenticated peer nodes only";
+        else if (deliver && reqs[i]->deliver->n_envelopes > INTAKE_DELIVER_MAX)
+            why = "more than 256 envelopes in one delivery";
+        if (why) {
+            if (who)
+                acc_log_warn(TAG, "refused a request from '%s': %s", who, why);
+            snprintf(msg, sizeof msg, "%s", why);
+            resps[i] = intake_error_response(reqs[i]->request_id, ACCORD__V1__CODE__CODE_DENIED,
+                                             "body", msg);
+            if (!resps[i])
+                goto nomem;
+            continue;
+        }
+        if (deliver)
+            n_deliver++;
+    }
+    if (n_deliver) {
+        pr->deliveries = calloc(n_deliver, sizeof *pr->deliveries);
+        if (!pr->deliveries)
+            goto nomem;
+        for (size_t i = 0; i < n; i++) {
+            if (resps[i] || reqs[i]->body_case != ACCORD__V1__REQUEST__BODY_DELIVER)
+                continue;
+            s_delivery *d = &pr->deliveries[pr->n_deliveries++];
+            size_t ne = reqs[i]->deliver->n_envelopes;
+            d->deliver = reqs[i]->deliver;
+            d->agency = agencies[i];
+            d->req = i;
+            d->status = calloc(ne ? ne : 1, sizeof *d->status);
+            d->reason = calloc(ne ? ne : 1, sizeof *d->reason);
+            if (!d->status || !d->reason)
+                goto nomem;
+            pr->any = 1;
+        }
+    }
     size_t total = 0;
     for (size_t i = 0; i < n; i++)
         if (reqs[i]->body_case == ACCORD__V1__REQUEST__BODY_SUBMIT)
@@ -973,7 +1264,7 @@ intake_prepare(intake_t *self, Accord__V1__Request *const *reqs, size_t n,
         goto nomem;
     pr->now_ms = acc_ids_now_ms();
     for (size_t i = 0; i < n; i++) {
-        if (reqs[i]->body_case != ACCORD__V1__REQUEST__BODY_SUBMIT)
+        if (reqs[i]->body_case != ACCORD__V1__REQUEST__BODY_SUBMIT || resps[i])
             continue;
         if (reqs[i]->submit->n_reports > INTAKE_SUBMIT_MAX) {
             resps[i] = intake_error_response(reqs[i]->request_id, ACCORD__V1__CODE__CODE_TOO_LARGE,
@@ -1029,8 +1320,12 @@ s_commit_submits(intake_t *self, intake_prepared_t *pr)
         return ACC_OK;
     self->preps = pr->preps;
     self->n_preps = pr->n_preps;
+    self->deliveries = pr->deliveries;
+    self->n_deliveries = pr->n_deliveries;
     self->now_ms = pr->now_ms;
     acc_err werr = acc_store_write(self->store, s_apply, self);
+    self->deliveries = NULL;
+    self->n_deliveries = 0;
     if (werr == ACC_OK) {
         /* Committed: publish the working state. */
         self->seq = self->w_seq;
@@ -1062,6 +1357,11 @@ s_commit_submits(intake_t *self, intake_prepared_t *pr)
         if (reqs[i]->body_case != ACCORD__V1__REQUEST__BODY_SUBMIT || resps[i])
             continue;
         if (!(resps[i] = s_submit_response(self, reqs[i], i, werr)))
+            err = ACC_ERR_NOMEM;
+    }
+    for (size_t k = 0; k < pr->n_deliveries; k++) {
+        s_delivery *d = &pr->deliveries[k];
+        if (!(resps[d->req] = s_deliver_response(reqs[d->req], d, werr)))
             err = ACC_ERR_NOMEM;
     }
     self->preps = NULL;
@@ -1293,9 +1593,17 @@ s_get_case(intake_t *self, const Accord__V1__Request *req)
         size_t evl;
         if (acc_store_get(txn, self->t_events, sk, 8, &ev, &evl) != ACC_OK)
             goto internal;
-        Accord__V1__StoredReport *sr = accord__v1__stored_report__unpack(NULL, evl, ev);
-        if (!sr)
+        Accord__V1__IntakeEvent *ie = accord__v1__intake_event__unpack(NULL, evl, ev);
+        if (!ie || ie->body_case != ACCORD__V1__INTAKE_EVENT__BODY_REPORT) {
+            if (ie)
+                accord__v1__intake_event__free_unpacked(ie, NULL);
             goto internal;
+        }
+        /* Take the report out of the event so that it outlives the event. */
+        Accord__V1__StoredReport *sr = ie->report;
+        ie->report = NULL;
+        ie->body_case = ACCORD__V1__INTAKE_EVENT__BODY__NOT_SET;
+        accord__v1__intake_event__free_unpacked(ie, NULL);
         if (d->n_reports == cap) {
             cap = cap ? cap * 2 : 16;
             Accord__V1__StoredReport **nr = realloc(d->reports, cap * sizeof *nr);
@@ -1337,6 +1645,8 @@ intake_commit(intake_t *self, intake_prepared_t **pp)
         goto fail;
     for (size_t i = 0; i < n; i++) {
         const Accord__V1__Request *q = reqs[i];
+        if (resps[i])
+            continue; /* answered already (refused, or a submission or delivery) */
         switch (q->body_case) {
         case ACCORD__V1__REQUEST__BODY_SUBMIT:
             continue;
@@ -1374,7 +1684,7 @@ intake_handle(intake_t *self, Accord__V1__Request *const *reqs, size_t n,
               Accord__V1__Response **resps)
 {
     intake_prepared_t *pr = NULL;
-    acc_err err = intake_prepare(self, reqs, n, resps, &pr);
+    acc_err err = intake_prepare(self, reqs, NULL, n, resps, &pr);
     if (err != ACC_OK)
         return err;
     return intake_commit(self, &pr);

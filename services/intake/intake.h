@@ -28,6 +28,7 @@
 #define INTAKE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "acc_config.h"
 #include "acc_err.h"
@@ -35,6 +36,8 @@
 
 /* The most reports one SubmitReports request may carry. */
 #define INTAKE_SUBMIT_MAX 1000
+/* The most envelopes one Deliver may carry. */
+#define INTAKE_DELIVER_MAX 256
 
 typedef struct intake intake_t;
 
@@ -64,21 +67,36 @@ acc_err intake_handle(intake_t *self, Accord__V1__Request *const *reqs, size_t n
  * The two halves of intake_handle, so that the server can validate the next batch (on
  * another thread) while this one commits:
  * intake_prepare — validate and canonicalise the submissions among @reqs (borrowed until
- *   intake_commit); touches no store and no state that intake_commit uses, so it may run on
+ *   intake_commit); @agencies[i] is the CURVE-authenticated agency of request i (a peer
+ *   node: it may only Deliver envelopes) or NULL (a local operator or in-process client:
+ *   anything but Deliver); @agencies itself may be NULL (all local). Deliveries are checked
+ *   in the transaction: origin = authenticated agency, the peer's role allows the body
+ *   (reports from coordinating/child peers, measures from the lead, measure updates from
+ *   coordinating/child peers), (agency, sequence) not seen before (acc_link inbound);
+ *   refused envelopes are acknowledged REJECTED, recorded as Rejection events and never
+ *   applied; touches no store and no state that intake_commit uses, so it may run on
  *   a worker thread concurrently with intake_commit of an earlier batch (one prepare at a
  *   time). @resps[i] (n slots) are initialised; requests refused as a whole get theirs here.
  * intake_commit — on the intake thread: commit the prepared submissions in one write
  *   transaction, then answer every request; frees *@pp and nulls it. Errors as intake_handle.
  */
 typedef struct intake_prepared intake_prepared_t;
-acc_err intake_prepare(intake_t *self, Accord__V1__Request *const *reqs, size_t n,
-                       Accord__V1__Response **resps, intake_prepared_t **out);
+acc_err intake_prepare(intake_t *self, Accord__V1__Request *const *reqs,
+                       const char *const *agencies, size_t n, Accord__V1__Response **resps,
+                       intake_prepared_t **out);
 acc_err intake_commit(intake_t *self, intake_prepared_t **pp);
 
 /* intake_error_response — a response with @code and message (for requests that could
  * not be decoded). NULL when out of memory. */
 Accord__V1__Response *intake_error_response(uint64_t request_id, Accord__V1__Code code,
                                             const char *field, const char *msg);
+
+/* The stream of intake (its `events` table, IntakeEvent per sequence): for the stream
+ * server. intake_head is the last committed sequence. */
+struct acc_store;
+struct acc_store *intake_store(intake_t *self);
+unsigned int intake_events_table(const intake_t *self);
+uint64_t intake_head(const intake_t *self);
 
 /* intake_maintain — periodic housekeeping (stale LMDB readers). */
 void intake_maintain(intake_t *self);

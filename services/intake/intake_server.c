@@ -12,6 +12,7 @@
 #include <zmq.h>
 
 #include "acc_codec.h"
+#include "acc_curve.h"
 #include "acc_log.h"
 #include "acc_loop.h"
 #include "intake.h"
@@ -25,6 +26,9 @@
 /* One group commit's worth of requests. */
 typedef struct {
     size_t n;
+    void *socks[MAX_REQUESTS]; /* the socket each request came on (its answer goes back there) */
+    char agency[MAX_REQUESTS][ACC_AGENCY_MAX + 1];
+    const char *agencies[MAX_REQUESTS]; /* CURVE-authenticated peer, or NULL (local) */
     zmq_msg_t ids[MAX_REQUESTS];
     Accord__V1__Request *reqs[MAX_REQUESTS];
     Accord__V1__Response *resps[MAX_REQUESTS];
@@ -41,7 +45,8 @@ typedef struct {
 typedef struct {
     const acc_config_t *cfg;
     intake_t *intake;
-    void *router;
+    void *router; /* ipc + inproc: operators and in-process clients */
+    void *peers;  /* TCP with CURVE: peer nodes (intake.bind), or NULL */
     int lock_fd;
     s_batch batch[2];
     int cur;          /* the batch being filled */
@@ -52,6 +57,7 @@ typedef struct {
     pthread_cond_t cv;
     s_batch *job; /* for the worker; NULL when idle */
     int quit;
+    acc_stream_server_t *stream; /* intake's events, for the node's other services */
 } s_server;
 
 /* The request_id of an undecodable request, when its first field is one (best effort),
@@ -71,7 +77,7 @@ s_peek_request_id(const unsigned char *p, size_t len)
 }
 
 static void
-s_send(s_server *srv, zmq_msg_t *id, Accord__V1__Response *resp)
+s_send(void *sock, zmq_msg_t *id, Accord__V1__Response *resp)
 {
     size_t n = accord__v1__response__get_packed_size(resp);
     zmq_msg_t body;
@@ -82,20 +88,20 @@ s_send(s_server *srv, zmq_msg_t *id, Accord__V1__Response *resp)
     accord__v1__response__pack(resp, zmq_msg_data(&body));
     /* ROUTER_MANDATORY: a client that went away gives EHOSTUNREACH instead of a silent
      * drop. The data is committed either way; the client's retry is deduplicated. */
-    if (zmq_msg_send(id, srv->router, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0 ||
-        zmq_msg_send(&body, srv->router, ZMQ_DONTWAIT) < 0) {
+    if (zmq_msg_send(id, sock, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0 ||
+        zmq_msg_send(&body, sock, ZMQ_DONTWAIT) < 0) {
         acc_log_debug(TAG, "response not delivered: %s", zmq_strerror(zmq_errno()));
         zmq_msg_close(&body);
     }
 }
 
 static void
-s_reply_error(s_server *srv, zmq_msg_t *id, uint64_t request_id, Accord__V1__Code code,
+s_reply_error(void *sock, zmq_msg_t *id, uint64_t request_id, Accord__V1__Code code,
               const char *field, const char *msg)
 {
     Accord__V1__Response *r = intake_error_response(request_id, code, field, msg);
     if (r) {
-        s_send(srv, id, r);
+        s_send(sock, id, r);
         accord__v1__response__free_unpacked(r, NULL);
     }
 }
@@ -103,17 +109,17 @@ s_reply_error(s_server *srv, zmq_msg_t *id, uint64_t request_id, Accord__V1__Cod
 /* Receive one request. Returns 1 when one was queued at @slot, 0 when it was answered
  * with an error at once, -1 when nothing was waiting. */
 static int
-s_recv_one(s_server *srv, s_batch *b, size_t slot)
+s_recv_one(s_server *srv, void *sock, s_batch *b, size_t slot)
 {
     zmq_msg_t *id = &b->ids[slot];
     zmq_msg_init(id);
-    if (zmq_msg_recv(id, srv->router, ZMQ_DONTWAIT) < 0) {
+    if (zmq_msg_recv(id, sock, ZMQ_DONTWAIT) < 0) {
         zmq_msg_close(id);
         return -1;
     }
     zmq_msg_t body;
     zmq_msg_init(&body);
-    if (!zmq_msg_more(id) || zmq_msg_recv(&body, srv->router, 0) < 0) {
+    if (!zmq_msg_more(id) || zmq_msg_recv(&body, sock, 0) < 0) {
         zmq_msg_close(&body);
         zmq_msg_close(id);
         return 0;
@@ -123,7 +129,7 @@ s_recv_one(s_server *srv, s_batch *b, size_t slot)
         /* Drain the rest of a multi-frame message; it is answered with an error. */
         zmq_msg_t more;
         zmq_msg_init(&more);
-        int more_left = zmq_msg_recv(&more, srv->router, 0) >= 0 && zmq_msg_more(&more);
+        int more_left = zmq_msg_recv(&more, sock, 0) >= 0 && zmq_msg_more(&more);
         zmq_msg_close(&more);
         extra = 1;
         if (!more_left)
@@ -133,7 +139,7 @@ s_recv_one(s_server *srv, s_batch *b, size_t slot)
     size_t len = zmq_msg_size(&body);
     int rc = 1;
     if (extra) {
-        s_reply_error(srv, id, s_peek_request_id(data, len), ACCORD__V1__CODE__CODE_INVALID,
+        s_reply_error(sock, id, s_peek_request_id(data, len), ACCORD__V1__CODE__CODE_INVALID,
                       "frames", "a request is exactly one frame (see docs/protocol.md)");
         rc = 0;
     } else {
@@ -144,13 +150,20 @@ s_recv_one(s_server *srv, s_batch *b, size_t slot)
                                        (size_t)srv->cfg->limits.message_max_bytes, &m, &ei);
         if (err != ACC_OK) {
             acc_log_info(TAG, "rejected a request: %s: %s", ei.field, ei.msg);
-            s_reply_error(srv, id, s_peek_request_id(data, len),
+            s_reply_error(sock, id, s_peek_request_id(data, len),
                           err == ACC_ERR_TOO_LARGE ? ACCORD__V1__CODE__CODE_TOO_LARGE
                                                    : ACCORD__V1__CODE__CODE_INVALID,
                           ei.field, ei.msg);
             rc = 0;
         } else {
             b->reqs[slot] = (Accord__V1__Request *)m;
+            b->socks[slot] = sock;
+            /* The sender's identity is what the ZAP handler authenticated, nothing else. */
+            b->agencies[slot] = sock == srv->peers && acc_curve_msg_agency(&body, b->agency[slot],
+                                                                          sizeof b->agency[slot]) ==
+                                                             ACC_OK
+                                    ? b->agency[slot]
+                                    : NULL;
         }
     }
     zmq_msg_close(&body);
@@ -171,7 +184,7 @@ s_worker_main(void *arg)
             break;
         s_batch *b = srv->job;
         pthread_mutex_unlock(&srv->mu);
-        b->err = intake_prepare(srv->intake, b->reqs, b->n, b->resps, &b->prep);
+        b->err = intake_prepare(srv->intake, b->reqs, b->agencies, b->n, b->resps, &b->prep);
         pthread_mutex_lock(&srv->mu);
         srv->job = NULL;
         pthread_cond_broadcast(&srv->cv);
@@ -206,7 +219,9 @@ s_drain(s_server *srv, s_batch *b)
     int64_t deadline = -1;
     b->n = 0;
     while (b->n < MAX_REQUESTS && reports < (size_t)srv->cfg->intake.batch_max) {
-        int rc = s_recv_one(srv, b, b->n);
+        int rc = s_recv_one(srv, srv->router, b, b->n);
+        if (rc < 0 && srv->peers)
+            rc = s_recv_one(srv, srv->peers, b, b->n);
         if (rc > 0) {
             if (b->reqs[b->n]->body_case == ACCORD__V1__REQUEST__BODY_SUBMIT)
                 reports += b->reqs[b->n]->submit->n_reports;
@@ -223,8 +238,9 @@ s_drain(s_server *srv, s_batch *b)
             deadline = now + (srv->cfg->intake.commit_wait_us + 999) / 1000;
         if (now >= deadline)
             break;
-        zmq_pollitem_t it = {.socket = srv->router, .events = ZMQ_POLLIN};
-        if (zmq_poll(&it, 1, (long)(deadline - now)) <= 0)
+        zmq_pollitem_t it[2] = {{.socket = srv->router, .events = ZMQ_POLLIN},
+                                {.socket = srv->peers, .events = ZMQ_POLLIN}};
+        if (zmq_poll(it, srv->peers ? 2 : 1, (long)(deadline - now)) <= 0)
             break;
     }
 }
@@ -234,12 +250,15 @@ static void
 s_finish(s_server *srv, s_batch *b)
 {
     acc_err err = b->err == ACC_OK ? intake_commit(srv->intake, &b->prep) : b->err;
+    if (err == ACC_OK && srv->stream)
+        acc_stream_server_notify(srv->stream, intake_head(srv->intake));
     for (size_t i = 0; i < b->n; i++) {
         if (err == ACC_OK) {
-            s_send(srv, &b->ids[i], b->resps[i]);
+            s_send(b->socks[i], &b->ids[i], b->resps[i]);
             accord__v1__response__free_unpacked(b->resps[i], NULL);
         } else {
-            s_reply_error(srv, &b->ids[i], b->reqs[i]->request_id, ACCORD__V1__CODE__CODE_RETRY,
+            s_reply_error(b->socks[i], &b->ids[i], b->reqs[i]->request_id,
+                          ACCORD__V1__CODE__CODE_RETRY,
                           "", "node out of memory; retry later");
         }
         accord__v1__request__free_unpacked(b->reqs[i], NULL);
@@ -292,17 +311,10 @@ s_on_maintain(acc_loop_t *loop, void *arg)
     return ACC_OK;
 }
 
-/* Plain TCP carries no authentication until CURVE lands (see README): only loopback. */
-static int
-s_loopback_only(const char *ep)
-{
-    return strncmp(ep, "tcp://127.", 10) == 0 || strncmp(ep, "tcp://localhost:", 16) == 0 ||
-           strncmp(ep, "tcp://[::1]:", 12) == 0;
-}
 
 acc_err
-intake_server_run(const acc_config_t *cfg, void *zctx, volatile sig_atomic_t *stop,
-                  acc_errinfo_t *ei)
+intake_server_run(const acc_config_t *cfg, void *zctx, acc_service_mode mode,
+                  volatile sig_atomic_t *stop, acc_errinfo_t *ei)
 {
     acc_err err;
     acc_loop_t *loop = NULL;
@@ -356,22 +368,52 @@ intake_server_run(const acc_config_t *cfg, void *zctx, volatile sig_atomic_t *st
                         INTAKE_INPROC_ENDPOINT, zmq_strerror(zmq_errno()));
         goto out;
     }
+    /* The node's door for peer nodes: TCP with CURVE; the ZAP handler of the context
+     * (acc_main_zap) admits only configured peers and the node's own key, and says which
+     * agency each message comes from. */
+    char pub[ACC_CURVE_KEY_LEN + 1], sec[ACC_CURVE_KEY_LEN + 1];
+    int have_keys = 0;
+    if (cfg->intake.bind[0] || (mode == ACC_SERVICE_TCP && cfg->intake_stream_bind &&
+                                cfg->intake_stream_bind[0])) {
+        if ((err = acc_curve_load_keys(cfg->keys_dir, pub, sec, ei)) != ACC_OK)
+            goto out;
+        have_keys = 1;
+    }
     if (cfg->intake.bind[0]) {
-        if (!s_loopback_only(cfg->intake.bind)) {
-            acc_errinfo_set(ei, "intake.bind",
-                            "'%s' is not a loopback address; until CURVE authentication is "
-                            "built, intake listens on TCP only on 127.0.0.1 or [::1]",
-                            cfg->intake.bind);
-            err = ACC_ERR_CONFIG;
+        err = ACC_ERR_NET;
+        srv->peers = zmq_socket(zctx, ZMQ_ROUTER);
+        if (!srv->peers)
+            goto out;
+        zmq_setsockopt(srv->peers, ZMQ_MAXMSGSIZE, &cap, sizeof cap);
+        zmq_setsockopt(srv->peers, ZMQ_ROUTER_MANDATORY, &one, sizeof one);
+        zmq_setsockopt(srv->peers, ZMQ_LINGER, &linger, sizeof linger);
+        if ((err = acc_curve_server(srv->peers, sec)) != ACC_OK) {
+            acc_errinfo_set(ei, "keys", "cannot make intake a CURVE server");
             goto out;
         }
-        if (zmq_bind(srv->router, cfg->intake.bind) != 0) {
+        if (zmq_bind(srv->peers, cfg->intake.bind) != 0) {
             acc_errinfo_set(ei, "intake.bind", "cannot listen on '%s': %s", cfg->intake.bind,
                             zmq_strerror(zmq_errno()));
+            err = ACC_ERR_NET;
             goto out;
         }
-        acc_log_info(TAG, "listening on %s", cfg->intake.bind);
+        acc_log_info(TAG, "peers (CURVE) on %s", cfg->intake.bind);
     }
+    /* intake's stream, for the node's other services */
+    {
+        char sep[128];
+        acc_service_stream_endpoint("intake", sep, sizeof sep);
+        const char *eps[2] = {sep, NULL};
+        if (mode == ACC_SERVICE_TCP && cfg->intake_stream_bind && cfg->intake_stream_bind[0])
+            eps[0] = cfg->intake_stream_bind;
+        int over_tcp = strncmp(eps[0], "tcp://", 6) == 0;
+        if ((err = acc_stream_server_new(zctx, intake_store(srv->intake),
+                                         intake_events_table(srv->intake), "intake", eps,
+                                         over_tcp && have_keys ? sec : NULL,
+                                         intake_head(srv->intake), &srv->stream, ei)) != ACC_OK)
+            goto out;
+    }
+    memset(sec, 0, sizeof sec);
     /* HTTP ingest talks to this router over inproc, from its own threads. */
     if (cfg->http.bind && cfg->http.bind[0] &&
         (err = intake_http_new(cfg, zctx, &http, ei)) != ACC_OK)
@@ -386,6 +428,8 @@ intake_server_run(const acc_config_t *cfg, void *zctx, volatile sig_atomic_t *st
     srv->worker_started = 1;
     if ((err = acc_loop_new(&loop)) != ACC_OK ||
         (err = acc_loop_add_socket(loop, srv->router, s_on_readable, srv)) != ACC_OK ||
+        (srv->peers && (err = acc_loop_add_socket(loop, srv->peers, s_on_readable, srv)) != ACC_OK) ||
+        (err = acc_stream_server_attach(srv->stream, loop)) != ACC_OK ||
         (err = acc_loop_add_timer(loop, 60000, s_on_maintain, srv)) != ACC_OK ||
         (err = acc_loop_add_timer(loop, 1000, s_on_idle, srv)) != ACC_OK)
         goto out;
@@ -393,9 +437,21 @@ intake_server_run(const acc_config_t *cfg, void *zctx, volatile sig_atomic_t *st
     acc_log_info(TAG, "stopping");
 out:
     intake_http_destroy(&http); /* before the router: its waiting requests get 503 */
+    if (srv->worker_started) {
+        pthread_mutex_lock(&srv->mu);
+        srv->quit = 1;
+        pthread_cond_broadcast(&srv->cv);
+        pthread_mutex_unlock(&srv->mu);
+        pthread_join(srv->worker, NULL);
+        pthread_mutex_destroy(&srv->mu);
+        pthread_cond_destroy(&srv->cv);
+    }
+    acc_stream_server_destroy(&srv->stream);
     acc_loop_destroy(&loop);
     if (srv->router)
         zmq_close(srv->router);
+    if (srv->peers)
+        zmq_close(srv->peers);
     intake_destroy(&srv->intake);
     if (srv->lock_fd >= 0)
         close(srv->lock_fd);

@@ -584,7 +584,7 @@ s_srv_main(void *arg)
 {
     s_srv *s = arg;
     acc_errinfo_t ei;
-    s->err = intake_server_run(s->cfg, s->zctx, &s->stop, &ei);
+    s->err = intake_server_run(s->cfg, s->zctx, ACC_SERVICE_INPROC, &s->stop, &ei);
     return NULL;
 }
 
@@ -783,7 +783,7 @@ test_server_lock(void **state)
     volatile sig_atomic_t stop2 = 0;
     acc_errinfo_t ei;
     acc_errinfo_clear(&ei);
-    assert_int_equal(intake_server_run(s.cfg, s.zctx, &stop2, &ei), ACC_ERR_UNAVAILABLE);
+    assert_int_equal(intake_server_run(s.cfg, s.zctx, ACC_SERVICE_INPROC, &stop2, &ei), ACC_ERR_UNAVAILABLE);
     assert_non_null(strstr(ei.msg, "another intake"));
     acc_client_destroy(&c);
     s.stop = 1;

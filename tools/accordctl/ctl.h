@@ -42,6 +42,9 @@ int ctl_cmd_feed(ctl_t *ctx, int argc, char **argv);
 int ctl_cmd_case(ctl_t *ctx, int argc, char **argv);
 int ctl_cmd_url(ctl_t *ctx, int argc, char **argv);
 int ctl_cmd_status(ctl_t *ctx, int argc, char **argv);
+int ctl_cmd_key(ctl_t *ctx, int argc, char **argv);    /* key show */
+int ctl_cmd_peer(ctl_t *ctx, int argc, char **argv);   /* peer add|list|remove */
+int ctl_cmd_config(ctl_t *ctx, int argc, char **argv); /* config check */
 
 /* ctl_tag_map — the config's feed tag → category map (borrowed; *@n its length). */
 const struct acc_feed_tagmap *ctl_tag_map(ctl_t *ctx, size_t *n);

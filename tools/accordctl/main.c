@@ -27,6 +27,13 @@ s_usage(acc_lang lang, FILE *f)
                  "  case show NUMBER [--json]\n"
                  "  status [--json]                                      is the node up?\n"
                  "  url canonical URL                                    canonical form\n"
+                 "  key show                           this node's public key (last line)\n"
+                 "  peer add --agency ID --role lead|coordinating|parent|child\n"
+                 "           --endpoint tcp://HOST:PORT --public-key KEY [--name NAME]\n"
+                 "  peer list [--json]\n"
+                 "  peer remove --agency ID            peers live in peers.cfg beside the\n"
+                 "                                     config; restart the node after a change\n"
+                 "  config check                       list every problem as FILE:LINE: message\n"
                  "\n"
                  "exit codes: 0 success, 2 bad input, 1 node unreachable or internal failure\n",
                  "cách dùng: accordctl [-c CẤU_HÌNH] LỆNH ...\n"
@@ -44,6 +51,13 @@ s_usage(acc_lang lang, FILE *f)
                  "  case show SỐ_HỒ_SƠ [--json]\n"
                  "  status [--json]                                      nút có hoạt động?\n"
                  "  url canonical URL                                    dạng chuẩn của URL\n"
+                 "  key show                           khóa công khai của nút (dòng cuối)\n"
+                 "  peer add --agency MÃ --role lead|coordinating|parent|child\n"
+                 "           --endpoint tcp://MÁY:CỔNG --public-key KHÓA [--name TÊN]\n"
+                 "  peer list [--json]\n"
+                 "  peer remove --agency MÃ            danh sách nằm trong peers.cfg cạnh tệp\n"
+                 "                                     cấu hình; khởi động lại nút sau khi đổi\n"
+                 "  config check                       liệt kê mọi lỗi dạng TỆP:DÒNG: thông báo\n"
                  "\n"
                  "mã thoát: 0 thành công, 2 dữ liệu sai, 1 không kết nối được nút hoặc lỗi "
                  "nội bộ\n"),
@@ -96,6 +110,12 @@ main(int argc, char **argv)
         rc = ctl_cmd_url(&ctx, sub_argc, sub_argv);
     else if (strcmp(cmd, "status") == 0)
         rc = ctl_cmd_status(&ctx, sub_argc, sub_argv);
+    else if (strcmp(cmd, "key") == 0)
+        rc = ctl_cmd_key(&ctx, sub_argc, sub_argv);
+    else if (strcmp(cmd, "peer") == 0)
+        rc = ctl_cmd_peer(&ctx, sub_argc, sub_argv);
+    else if (strcmp(cmd, "config") == 0)
+        rc = ctl_cmd_config(&ctx, sub_argc, sub_argv);
     else {
         ctl_err("%s '%s'", ACC_TR(ctx.lang, "unknown command", "lệnh không hợp lệ"), cmd);
         s_usage(ctx.lang, stderr);
