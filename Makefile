@@ -124,6 +124,10 @@ test: deps-check $(BINS) $(UNIT_BINS)
 run: deps-check $(BINS)
 	@BUILD=$(BUILD) scripts/run-demo.sh
 
+# --- three nodes, one report through the whole flow -----------------------------------
+demo: deps-check $(BINS)
+	@BUILD=$(BUILD) scripts/demo.sh
+
 # --- benchmarks ----------------------------------------------------------------------
 $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(LIB)
 	@mkdir -p $(dir $@)

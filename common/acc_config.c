@@ -171,6 +171,12 @@ static const s_key_t s_limits_keys[] = {
     "stream endpoint (luồng sự kiện giữa các dịch vụ), used when the services run as\n" \
     "separate processes; \"\" for none"
 
+static const char *s_check_connect(const char *v);
+
+#define S_CONNECT_HELP                                                                               \
+    "where the other services connect to this stream when it is not the stream_bind address\n"     \
+    "(e.g. tcp://verification:7411 between containers); absent: stream_bind"
+
 static const s_key_t s_intake_keys[] = {
     {.name = "bind",
      .kind = S_BIND,
@@ -182,6 +188,12 @@ static const s_key_t s_intake_keys[] = {
      .def_int = S_STREAM_OFFSET,
      .offset = S_OFF(intake_stream_bind),
      .help = S_STREAM_HELP},
+    {.name = "stream_connect",
+     .kind = S_STRING,
+     .empty_null = true,
+     .check = s_check_connect,
+     .offset = S_OFF(intake_stream_connect),
+     .help = S_CONNECT_HELP},
     {.name = "batch_max",
      .kind = S_INT,
      .min = 1,
@@ -224,9 +236,15 @@ static const s_key_t s_intake_keys[] = {
      .def_int = (port_off),                                                                        \
      .offset = S_OFF(svc.bind),                                                                    \
      .help = text},                                                                                \
+    {.name = "stream_bind",                                                                        \
+     .kind = S_BIND,                                                                               \
+     .def_int = (port_off) + S_STREAM_OFFSET,                                                      \
+     .offset = S_OFF(svc.stream_bind),                                                             \
+     .help = S_STREAM_HELP},                                                                       \
     {                                                                                              \
-        .name = "stream_bind", .kind = S_BIND, .def_int = (port_off) + S_STREAM_OFFSET,            \
-        .offset = S_OFF(svc.stream_bind), .help = S_STREAM_HELP                                    \
+        .name = "stream_connect", .kind = S_STRING, .empty_null = true,                            \
+        .check = s_check_connect, .offset = S_OFF(svc.stream_connect),                       \
+        .help = S_CONNECT_HELP                                                                     \
     }
 
 /* The example texts of verification.auto: refused as values, like the example token, so
@@ -903,6 +921,18 @@ s_check_peer_endpoint(const char *v)
         return bad;
     if (strchr(v, '*'))
         return "must name the peer's host, not \"*\"";
+    return NULL;
+}
+
+/* stream_connect: a concrete "tcp://HOST:PORT" to connect to */
+static const char *
+s_check_connect(const char *v)
+{
+    if (strlen(v) > S_BIND_MAX)
+        return "must be at most 256 bytes";
+    if (strncmp(v, "tcp://", 6) != 0 || !s_valid_host_port(v + 6) || strchr(v, '*'))
+        return "must be \"tcp://HOST:PORT\" with a host to connect to and a port from 1 to "
+               "65535";
     return NULL;
 }
 

@@ -86,6 +86,7 @@ typedef struct acc_source_cfg {
 typedef struct acc_service_cfg {
     char *bind;        /* TCP endpoint, e.g. "tcp://127.0.0.1:7401"; "" when none */
     char *stream_bind; /* TCP endpoint of its stream (default port +10); "" when none */
+    char *stream_connect; /* where others connect to that stream; NULL: stream_bind */
 } acc_service_cfg_t;
 
 typedef enum {
@@ -129,7 +130,8 @@ typedef struct acc_config {
     } intake;
 
     acc_service_cfg_t verification, assignment, notification, reporting;
-    char *intake_stream_bind; /* intake's stream endpoint (default port_base+10) */
+    char *intake_stream_bind;    /* intake's stream endpoint (default port_base+10) */
+    char *intake_stream_connect; /* where others connect to it; NULL: intake_stream_bind */
 
     struct {
         int enabled;              /* default false */

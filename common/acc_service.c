@@ -296,17 +296,23 @@ s_apply(const acc_stream_record_t *recs, size_t n, void *arg)
     return in->svc->def->apply(in->svc, in->svc->state, in->input, recs, n);
 }
 
-/* The TCP stream endpoint of producer @name in the config ("" when none). */
+/* The TCP stream endpoint of producer @name in the config ("" when none); with @connect,
+ * where to connect to it (stream_connect when set). */
 static const char *
-s_stream_bind(const acc_config_t *cfg, const char *name)
+s_stream_ep(const acc_config_t *cfg, const char *name, int connect)
 {
-    if (strcmp(name, "intake") == 0)
+    if (strcmp(name, "intake") == 0) {
+        if (connect && cfg->intake_stream_connect)
+            return cfg->intake_stream_connect;
         return cfg->intake_stream_bind ? cfg->intake_stream_bind : "";
+    }
     const acc_service_cfg_t *s = strcmp(name, "verification") == 0   ? &cfg->verification
                                  : strcmp(name, "assignment") == 0   ? &cfg->assignment
                                  : strcmp(name, "notification") == 0 ? &cfg->notification
                                  : strcmp(name, "reporting") == 0    ? &cfg->reporting
                                                                      : NULL;
+    if (s && connect && s->stream_connect)
+        return s->stream_connect;
     return s && s->stream_bind ? s->stream_bind : "";
 }
 
@@ -423,7 +429,7 @@ acc_service_run(const acc_service_def_t *def, const acc_config_t *cfg, void *zct
     /* Our own log, served as a stream. */
     char inproc[256], tcp[512];
     acc_service_stream_endpoint(def->name, inproc, sizeof inproc);
-    const char *bind = s_stream_bind(cfg, def->name);
+    const char *bind = s_stream_ep(cfg, def->name, 0);
     const char *eps[3] = {inproc, NULL, NULL};
     if (mode == ACC_SERVICE_TCP && bind[0]) {
         eps[0] = bind;
@@ -446,7 +452,7 @@ acc_service_run(const acc_service_def_t *def, const acc_config_t *cfg, void *zct
         si->svc = svc;
         si->input = *in;
         const char *curve[3] = {svc->pub, svc->sec, svc->pub}; /* one key pair per node */
-        const char *pbind = s_stream_bind(cfg, *in);
+        const char *pbind = s_stream_ep(cfg, *in, 1);
         if (mode == ACC_SERVICE_TCP && pbind[0])
             s_connect_form(pbind, tcp, sizeof tcp);
         else
@@ -468,8 +474,14 @@ out:
         acc_stream_consumer_destroy(&svc->inputs[i].consumer);
     acc_stream_server_destroy(&svc->stream);
     acc_loop_destroy(&loop);
-    if (svc->control)
+    if (svc->control) {
+        /* Release the inproc name at once (libzmq frees it lazily after close), so that a
+         * service restarted in the same context can bind it again. */
+        char ep[256];
+        acc_service_inproc_endpoint(def->name, ep, sizeof ep);
+        zmq_unbind(svc->control, ep);
         zmq_close(svc->control);
+    }
     if (svc->state && def->stop)
         def->stop(svc, svc->state);
     acc_store_destroy(&svc->store);

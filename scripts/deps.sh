@@ -4,7 +4,7 @@
 set -eu
 PKGS="build-essential pkg-config libzmq3-dev libprotobuf-c-dev protobuf-c-compiler \
 liblmdb-dev lmdb-utils libconfig-dev libsodium-dev libidn2-dev libunistring-dev \
-libcmocka-dev libjansson-dev libmicrohttpd-dev libpq-dev postgresql clang curl python3 jq"
+libcmocka-dev libjansson-dev libmicrohttpd-dev libpq-dev postgresql clang curl python3 docker-compose jq"
 
 missing() {
     local m=""

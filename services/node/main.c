@@ -13,12 +13,16 @@
 #include "acc_log.h"
 #include "acc_main.h"
 #include "acc_service.h"
+#include "assignment/assignment.h"
 #include "intake/intake_server.h"
+#include "notification/notification.h"
+#include "reporting/reporting.h"
+#include "verification/verification.h"
 
 /* The services that run as threads besides intake; a service joins the node by being
  * listed here (its definition lives in services/<name>/<name>.h). NULL-terminated. */
 static const acc_service_def_t *const s_services[] = {
-    NULL,
+    &verification_service, &assignment_service, &notification_service, &reporting_service, NULL,
 };
 #define MAX_THREADS 8
 

@@ -220,9 +220,9 @@ _port_free() {
 free_port_base() {
     local try base p ok
     for ((try = 0; try < 100; try++)); do
-        base=$((20000 + (RANDOM * 32768 + RANDOM) % 40000))
+        base=$((20000 + (RANDOM * 32768 + RANDOM) % 40000 / 20 * 20))
         ok=1
-        for ((p = base; p < base + 5; p++)); do
+        for ((p = base; p < base + 15; p++)); do
             _port_free "$p" || { ok=0; break; }
         done
         if [ "$ok" -eq 1 ]; then

@@ -1103,6 +1103,11 @@ test_stream_binds(void **state)
     }
     s_expect_error(AGENCY "intake = { stream_bind = 5; };\n", 2,
                    "'intake.stream_bind' must be a string");
+    /* stream_connect: where the others connect (containers), a concrete host */
+    s_expect_error(AGENCY "assignment = {\n stream_connect = \"tcp://*:7412\"; };\n", 3,
+                   "'assignment.stream_connect' must be \"tcp://HOST:PORT\"");
+    s_expect_error(AGENCY "intake = {\n stream_connect = \"ipc:///x\"; };\n", 3,
+                   "'intake.stream_connect' must be");
     /* every listener distinct: stream against stream, stream against bind and http */
     s_expect_error(AGENCY "verification = {\n stream_bind = \"tcp://127.0.0.1:7410\"; };\n", 3,
                    "'verification.stream_bind' uses the same endpoint as 'intake.stream_bind'");

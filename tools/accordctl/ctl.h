@@ -9,6 +9,7 @@
 #define CTL_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "acc_client.h"
@@ -29,6 +30,18 @@ typedef struct ctl {
 int ctl_load_config(ctl_t *ctx);
 /* ctl_connect — load the config and connect to the node's intake (returns 0 or an exit code). */
 int ctl_connect(ctl_t *ctx);
+/*
+ * ctl_connect_service — load the config and connect to @service ("verification",
+ * "assignment", "notification", "reporting") on its control socket
+ * ipc://<data_dir>/<service>.sock. When the service's lock file <data_dir>/<service>.lock
+ * is free nobody runs it: prints "the <service> service is not running" at once and
+ * returns CTL_FAIL. Returns 0 with *@out set (owned by the caller: acc_client_destroy),
+ * or an exit code (the error printed) with *@out untouched.
+ */
+int ctl_connect_service(ctl_t *ctx, const char *service, acc_client_t **out);
+/* ctl_service_running — 1 when @service holds its lock in the config's data directory, 0
+ * when not; the config must be loaded. */
+int ctl_service_running(ctl_t *ctx, const char *service);
 /* ctl_status_exit — print a response status as an error; returns the exit code for it. */
 int ctl_status_exit(ctl_t *ctx, const Accord__V1__Status *st);
 /* ctl_unreachable — print "node not reachable" and return CTL_FAIL. */
@@ -45,6 +58,31 @@ int ctl_cmd_status(ctl_t *ctx, int argc, char **argv);
 int ctl_cmd_key(ctl_t *ctx, int argc, char **argv);    /* key show */
 int ctl_cmd_peer(ctl_t *ctx, int argc, char **argv);   /* peer add|list|remove */
 int ctl_cmd_config(ctl_t *ctx, int argc, char **argv); /* config check */
+/* ctl_ops.c: the operator commands of the other services. */
+int ctl_cmd_verify(ctl_t *ctx, int argc, char **argv);  /* verify decide (verification) */
+int ctl_cmd_route(ctl_t *ctx, int argc, char **argv);   /* route add (assignment) */
+int ctl_cmd_measure(ctl_t *ctx, int argc, char **argv); /* measure list|update (assignment) */
+int ctl_cmd_notice(ctl_t *ctx, int argc, char **argv);  /* notice list (notification) */
+int ctl_cmd_stats(ctl_t *ctx, int argc, char **argv);   /* stats (reporting) */
+
+/*
+ * ctl_case_timeline — the case's timeline from the reporting service, for `case show`:
+ * with @json NULL printed as text lines ("time  service  kind  text") under a heading; else
+ * set as @json's "timeline" array ({at, service, kind, text, event}), or null when the
+ * reporting service cannot give it. When reporting is not running or fails, one line says
+ * so on stderr; that is never an error of `case show` (the intake part stands alone).
+ */
+struct json_t;
+void ctl_case_timeline(ctl_t *ctx, const char *number, struct json_t *json);
+
+/*
+ * ctl_parse_duration — a deadline like "30m", "24h", "3d", "1w": a positive decimal integer
+ * (digits only: no sign, no spaces) and exactly one unit m (minutes), h (hours), d (days)
+ * or w (weeks). Returns 0 with *@seconds set, or -1 (nothing written) for anything
+ * else, including an empty string, a missing or unknown unit, 0 and values whose seconds
+ * do not fit in int64_t.
+ */
+int ctl_parse_duration(const char *s, int64_t *seconds);
 
 /* ctl_tag_map — the config's feed tag → category map (borrowed; *@n its length). */
 const struct acc_feed_tagmap *ctl_tag_map(ctl_t *ctx, size_t *n);

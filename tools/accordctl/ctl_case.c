@@ -1,4 +1,5 @@
-/* accordctl case list / case show. */
+/* accordctl case list / case show (the intake part; the timeline comes from reporting,
+ * ctl_case_timeline in ctl_ops.c). */
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
@@ -239,6 +240,7 @@ s_show(ctl_t *ctx, int argc, char **argv)
             json_array_append_new(arr, s_report_json(d->reports[i]));
         json_object_set_new(o, "reports_list", arr);
         json_object_set_new(o, "reports_omitted", json_integer((json_int_t)d->reports_omitted));
+        ctl_case_timeline(ctx, c->number, o);
         s_print_json(o);
         json_decref(o);
     } else {
@@ -268,6 +270,7 @@ s_show(ctl_t *ctx, int argc, char **argv)
         if (d->reports_omitted)
             printf("  (%llu %s)\n", (unsigned long long)d->reports_omitted,
                    ACC_TR(ctx->lang, "more reports not shown", "tin khác không hiển thị"));
+        ctl_case_timeline(ctx, c->number, NULL);
     }
     accord__v1__response__free_unpacked(resp, NULL);
     return CTL_OK;

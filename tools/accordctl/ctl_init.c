@@ -58,9 +58,9 @@ ctl_cmd_init(ctl_t *ctx, int argc, char **argv)
     if (port) {
         char *end;
         long v = strtol(port, &end, 10);
-        if (*end || v < 1024 || v > 65531) {
-            ctl_err("--port-base: %s", ACC_TR(ctx->lang, "must be a number from 1024 to 65531",
-                                              "phải là số từ 1024 đến 65531"));
+        if (*end || v < 1024 || v > 65521) {
+            ctl_err("--port-base: %s", ACC_TR(ctx->lang, "must be a number from 1024 to 65521",
+                                              "phải là số từ 1024 đến 65521"));
             return CTL_BAD_INPUT;
         }
         port_base = (int)v;

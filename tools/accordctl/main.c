@@ -1,6 +1,8 @@
 /*
  * accordctl — the operator's command line for an accord node. It talks to the node's
- * intake over the ipc socket in the node's data directory (the config says where).
+ * services over their ipc sockets in the node's data directory (the config says where):
+ * intake for reports and cases, and verification, assignment, notification and reporting
+ * for verdicts, routing rules, measures, notices and statistics (ctl_ops.c).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,7 +26,17 @@ s_usage(acc_lang lang, FILE *f)
                  "              [--confidence N]   formats: jsonl csv stix misp urlhaus\n"
                  "                                 phishtank openphish\n"
                  "  case list [--status S] [--category C] [--limit N] [--json]\n"
-                 "  case show NUMBER [--json]\n"
+                 "  case show NUMBER [--json]          the case and its timeline\n"
+                 "  verify decide NUMBER --verdict violating|not-violating|inconclusive\n"
+                 "                --category CAT --basis \"LEGAL BASIS\" --reasons \"TEXT\"\n"
+                 "                [--by NAME] [--json]                  record the verdict\n"
+                 "  route add --category CAT --action ACTION --to AGENCY --deadline 30m|24h|3d|1w\n"
+                 "            [--jurisdiction J] [--json]               add a routing rule\n"
+                 "  measure list [--mine] [--case NUMBER] [--json]\n"
+                 "  measure update ID --status accepted|done|failed [--result TEXT]\n"
+                 "                 [--by NAME] [--json]                 on the owner's node\n"
+                 "  notice list [--json]               notices and the links to peers\n"
+                 "  stats [--json]                     counts and median times\n"
                  "  status [--json]                                      is the node up?\n"
                  "  url canonical URL                                    canonical form\n"
                  "  key show                           this node's public key (last line)\n"
@@ -48,7 +60,18 @@ s_usage(acc_lang lang, FILE *f)
                  "              [--confidence N]   định dạng: jsonl csv stix misp urlhaus\n"
                  "                                 phishtank openphish\n"
                  "  case list [--status S] [--category C] [--limit N] [--json]\n"
-                 "  case show SỐ_HỒ_SƠ [--json]\n"
+                 "  case show SỐ_HỒ_SƠ [--json]        hồ sơ và diễn biến của nó\n"
+                 "  verify decide SỐ_HỒ_SƠ --verdict violating|not-violating|inconclusive\n"
+                 "                --category LOẠI --basis \"CĂN CỨ\" --reasons \"LÝ DO\"\n"
+                 "                [--by TÊN] [--json]                   ghi kết quả thẩm định\n"
+                 "  route add --category LOẠI --action BIỆN_PHÁP --to CƠ_QUAN\n"
+                 "            --deadline 30m|24h|3d|1w [--jurisdiction J] [--json]\n"
+                 "                                                       thêm quy tắc phân công\n"
+                 "  measure list [--mine] [--case SỐ_HỒ_SƠ] [--json]\n"
+                 "  measure update MÃ --status accepted|done|failed [--result NỘI_DUNG]\n"
+                 "                 [--by TÊN] [--json]                  trên nút của cơ quan thực hiện\n"
+                 "  notice list [--json]               thông báo và liên kết tới các cơ quan\n"
+                 "  stats [--json]                     số liệu và thời gian trung vị\n"
                  "  status [--json]                                      nút có hoạt động?\n"
                  "  url canonical URL                                    dạng chuẩn của URL\n"
                  "  key show                           khóa công khai của nút (dòng cuối)\n"
@@ -116,6 +139,16 @@ main(int argc, char **argv)
         rc = ctl_cmd_peer(&ctx, sub_argc, sub_argv);
     else if (strcmp(cmd, "config") == 0)
         rc = ctl_cmd_config(&ctx, sub_argc, sub_argv);
+    else if (strcmp(cmd, "verify") == 0)
+        rc = ctl_cmd_verify(&ctx, sub_argc, sub_argv);
+    else if (strcmp(cmd, "route") == 0)
+        rc = ctl_cmd_route(&ctx, sub_argc, sub_argv);
+    else if (strcmp(cmd, "measure") == 0)
+        rc = ctl_cmd_measure(&ctx, sub_argc, sub_argv);
+    else if (strcmp(cmd, "notice") == 0)
+        rc = ctl_cmd_notice(&ctx, sub_argc, sub_argv);
+    else if (strcmp(cmd, "stats") == 0)
+        rc = ctl_cmd_stats(&ctx, sub_argc, sub_argv);
     else {
         ctl_err("%s '%s'", ACC_TR(ctx.lang, "unknown command", "lệnh không hợp lệ"), cmd);
         s_usage(ctx.lang, stderr);
