@@ -23,8 +23,8 @@ main(int argc, char **argv)
     acc_errinfo_clear(&ei);
     acc_err err = zctx ? acc_main_zap(cfg, zctx, &zap, &ei) : ACC_ERR_NET;
     if (err == ACC_OK)
-        err = acc_service_run(&notification_service, cfg, zctx, ACC_SERVICE_TCP, &acc_main_stop,
-                              &ei);
+        err =
+            acc_service_run(&notification_service, cfg, zctx, ACC_SERVICE_TCP, &acc_main_stop, &ei);
     if (err != ACC_OK)
         fprintf(stderr, "accord-notification: %s\n", ei.msg[0] ? ei.msg : acc_strerror(err));
     acc_zap_destroy(&zap);

@@ -44,8 +44,8 @@
 #define S_LIST_COUNT_MAX 10000 /* notices per answer, whatever their size */
 #define S_ERROR_MAX 300        /* bytes of a notice's error text */
 
-static const char *const s_tables[] = {"notices", "notice_order", "notice_pending",
-                                       ACC_LINK_TABLES, NULL};
+static const char *const s_tables[] = {"notices", "notice_order", "notice_pending", ACC_LINK_TABLES,
+                                       NULL};
 static const char *const s_inputs[] = {"intake", "assignment", NULL};
 
 typedef struct {
@@ -263,8 +263,8 @@ typedef struct {
     Accord__V1__Measure measure;
     Accord__V1__MeasureUpdate update;
     /* S_SPOOL */
-    bool recorded;       /* the notice exists already: the file is not written again */
-    int64_t written_ms;  /* when the file was renamed into place */
+    bool recorded;      /* the notice exists already: the file is not written again */
+    int64_t written_ms; /* when the file was renamed into place */
     char file[S_PATH_MAX + 64];
 } s_plan;
 
@@ -284,8 +284,8 @@ s_plan_intake(const s_state *st, const Accord__V1__IntakeEvent *ev, uint64_t seq
     if (sr->via_agency[0] || !sr->report)
         return;
     if (!sr->report->id[0]) {
-        acc_log_error(S_TAG, "intake record %" PRIu64 " holds a report without an id: not forwarded",
-                      seq);
+        acc_log_error(S_TAG,
+                      "intake record %" PRIu64 " holds a report without an id: not forwarded", seq);
         return;
     }
     const char *parts[] = {sr->report->id};
@@ -320,8 +320,10 @@ s_plan_measure(const s_state *st, const Accord__V1__Measure *m, uint64_t seq, s_
     bool lead_us = strcmp(m->lead_agency, us) == 0, owner_us = strcmp(m->owner_agency, us) == 0;
     if (!m->id[0]) {
         if (lead_us || owner_us)
-            acc_log_error(S_TAG, "assignment record %" PRIu64 " holds a measure without an id: "
-                                 "no notice", seq);
+            acc_log_error(S_TAG,
+                          "assignment record %" PRIu64 " holds a measure without an id: "
+                          "no notice",
+                          seq);
         return;
     }
     const char *parts[] = {m->id};
@@ -362,8 +364,10 @@ s_plan_update(const s_state *st, const Accord__V1__MeasureUpdate *u, uint64_t se
     if (strcmp(u->owner_agency, us) != 0 || strcmp(u->lead_agency, us) == 0)
         return;
     if (!u->measure_id[0] || !u->lead_agency[0]) {
-        acc_log_error(S_TAG, "assignment record %" PRIu64 " holds an update without a measure "
-                             "or lead: not sent", seq);
+        acc_log_error(S_TAG,
+                      "assignment record %" PRIu64 " holds an update without a measure "
+                      "or lead: not sent",
+                      seq);
         return;
     }
     char status[24], when[24];
@@ -387,8 +391,7 @@ s_plan_update(const s_state *st, const Accord__V1__MeasureUpdate *u, uint64_t se
 }
 
 static void
-s_plan_assignment(const s_state *st, const Accord__V1__AssignmentEvent *ev, uint64_t seq,
-                  s_plan *p)
+s_plan_assignment(const s_state *st, const Accord__V1__AssignmentEvent *ev, uint64_t seq, s_plan *p)
 {
     if (ev->body_case == ACCORD__V1__ASSIGNMENT_EVENT__BODY_MEASURE && ev->measure)
         s_plan_measure(st, ev->measure, seq, p);
@@ -486,8 +489,8 @@ s_record(s_state *st, acc_txn_t *txn, const s_plan *p)
     if (error[0]) {
         n.status = ACCORD__V1__NOTICE_STATUS__NOTICE_STATUS_PARKED;
         n.error = error;
-        acc_log_warn(S_TAG, "notice %s (%s, case %s) parked: %s", p->id, p->kind,
-                     p->case_number, error);
+        acc_log_warn(S_TAG, "notice %s (%s, case %s) parked: %s", p->id, p->kind, p->case_number,
+                     error);
     } else if (p->dest == S_PEER) {
         n.status = ACCORD__V1__NOTICE_STATUS__NOTICE_STATUS_QUEUED;
         unsigned char key[S_PENDING_KEY_MAX];
@@ -579,8 +582,8 @@ s_spool_pass(s_state *st, s_plan *plans, size_t n)
             break;
         }
         p->written_ms = acc_ids_now_ms();
-        acc_log_info(S_TAG, "removal request %s for measure %s written to %s", p->id,
-                     p->measure_id, p->file);
+        acc_log_info(S_TAG, "removal request %s for measure %s written to %s", p->id, p->measure_id,
+                     p->file);
     }
     return err;
 }
@@ -591,6 +594,8 @@ s_apply(acc_service_t *svc, void *state, const char *input, const acc_stream_rec
 {
     (void)svc;
     s_state *st = state;
+    if (n == 0)
+        return ACC_OK;
     bool intake = strcmp(input, "intake") == 0;
     const ProtobufCMessageDescriptor *desc =
         intake ? &accord__v1__intake_event__descriptor : &accord__v1__assignment_event__descriptor;

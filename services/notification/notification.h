@@ -102,7 +102,7 @@ acc_err notification_removal_json(const acc_config_t *cfg, const char *notice_id
  * Errors: ACC_ERR_IO (ei names the path and the OS error), ACC_ERR_INVALID (@name is
  * empty, starts with '.' or holds a '/').
  */
-acc_err notification_spool_write(const char *dir, const char *name, const void *data,
-                                 size_t len, acc_errinfo_t *ei);
+acc_err notification_spool_write(const char *dir, const char *name, const void *data, size_t len,
+                                 acc_errinfo_t *ei);
 
 #endif

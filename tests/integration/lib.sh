@@ -220,7 +220,7 @@ _port_free() {
 free_port_base() {
     local try base p ok
     for ((try = 0; try < 100; try++)); do
-        base=$((20000 + (RANDOM * 32768 + RANDOM) % 40000 / 20 * 20))
+        base=$((20000 + RANDOM % 600 * 20)) # below the ephemeral range (32768+)
         ok=1
         for ((p = base; p < base + 15; p++)); do
             _port_free "$p" || { ok=0; break; }

@@ -17,9 +17,9 @@ test_units(void **state)
         const char *in;
         int64_t secs;
     } ok[] = {
-        {"30m", 30 * 60},       {"1m", 60},           {"24h", 24 * 3600},
-        {"3d", 3 * 86400},      {"1w", 7 * 86400},    {"52w", 52 * 7 * 86400},
-        {"90m", 90 * 60},       {"001h", 3600},       {"365d", 365 * 86400},
+        {"30m", 30 * 60},  {"1m", 60},        {"24h", 24 * 3600},
+        {"3d", 3 * 86400}, {"1w", 7 * 86400}, {"52w", 52 * 7 * 86400},
+        {"90m", 90 * 60},  {"001h", 3600},    {"365d", 365 * 86400},
     };
     for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
         int64_t s = -1;
@@ -32,12 +32,13 @@ static void
 test_rejects(void **state)
 {
     (void)state;
-    static const char *const bad[] = {
-        "",       "h",       "3",      "3x",     "0h",     "0m",      "00d",   "-1h",
-        "+1h",    " 1h",     "1h ",    "1 h",    "1H",     "1hh",     "1h30m", "1.5h",
-        "1s",     "1y",      "d3",     "1e3m",   "0x10m",  "１h", /* fullwidth digit */
-        "3d\n",   "24hours",
-    };
+    static const char *const bad[] =
+        {
+            "",     "h",       "3",   "3x",   "0h",    "0m",  "00d",   "-1h",
+            "+1h",  " 1h",     "1h ", "1 h",  "1H",    "1hh", "1h30m", "1.5h",
+            "1s",   "1y",      "d3",  "1e3m", "0x10m", "１h", /* fullwidth digit */
+            "3d\n", "24hours",
+        };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         int64_t s = 12345;
         if (ctl_parse_duration(bad[i], &s) != -1)

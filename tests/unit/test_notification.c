@@ -64,7 +64,8 @@ typedef struct {
     void *router; /* NULL while the peer is "offline" */
     int port;
     char pub[ACC_CURVE_KEY_LEN + 1], sec[ACC_CURVE_KEY_LEN + 1];
-    uint64_t last;                     /* last sequence committed, as an intake keeps it */
+    uint64_t last;                      /* last sequence committed, as an intake keeps it */
+    uint64_t reject_seq;                /* refuse this sequence for good (REJECTED) */
     Accord__V1__Envelope *got[MAX_GOT]; /* applied envelopes, in order */
     size_t n_got, n_deliver, n_dup, n_bad_user;
 } fake_peer;
@@ -106,6 +107,11 @@ s_peer_on_readable(acc_loop_t *loop, void *arg)
             if (e->sequence <= f->last) {
                 acks[i].status = ACCORD__V1__DELIVERY_STATUS__DELIVERY_STATUS_DUPLICATE;
                 f->n_dup++;
+            } else if (e->sequence == f->last + 1 && e->sequence == f->reject_seq) {
+                /* refused for good, but marked, or the next one would look like a gap */
+                acks[i].status = ACCORD__V1__DELIVERY_STATUS__DELIVERY_STATUS_REJECTED;
+                acks[i].reason = "unknown case";
+                f->last = e->sequence;
             } else if (e->sequence == f->last + 1 && f->n_got < MAX_GOT) {
                 acks[i].status = ACCORD__V1__DELIVERY_STATUS__DELIVERY_STATUS_OK;
                 f->last = e->sequence;
@@ -659,8 +665,8 @@ test_notice_id(void **state)
     assert_string_not_equal(a, c);
     assert_string_not_equal(a, d);
     assert_int_equal(strlen(a), 36);
-    assert_int_equal(a[14], '8');                  /* version 8 */
-    assert_non_null(strchr("89ab", a[19]));        /* RFC 9562 variant */
+    assert_int_equal(a[14], '8');           /* version 8 */
+    assert_non_null(strchr("89ab", a[19])); /* RFC 9562 variant */
     acc_uuid_t u;
     assert_int_equal(acc_uuid_parse(a, 36, &u), ACC_OK);
     /* parts are separated: ("ab","c") is not ("a","bc") */
@@ -880,22 +886,24 @@ test_measures(void **state)
 {
     (void)state;
     env_t *e = s_env_new(true, true);
+    e->peers[PEER_OWNER].reject_seq = 2;
     s_service_start(e);
-    s_add_measure(e, "m-1", US, OWNER, "block-account");        /* we lead: to the owner */
-    s_add_measure(e, "m-2", US, "xa-phuong", "block-account");  /* owner not a peer */
-    s_add_measure(e, "m-3", LEAD, US, "block-account");         /* assigned to us: nothing */
-    s_add_measure(e, "m-4", US, US, "block-account");           /* ours to do: nothing */
-    s_add_update(e, "m-3", LEAD, US);                           /* our update: to the lead */
-    s_add_update(e, "m-1", US, OWNER);                          /* the owner's: nothing */
+    s_add_measure(e, "m-1", US, OWNER, "block-account");       /* we lead: to the owner */
+    s_add_measure(e, "m-2", US, "xa-phuong", "block-account"); /* owner not a peer */
+    s_add_measure(e, "m-3", LEAD, US, "block-account");        /* assigned to us: nothing */
+    s_add_measure(e, "m-4", US, US, "block-account");          /* ours to do: nothing */
+    s_add_update(e, "m-3", LEAD, US);                          /* our update: to the lead */
+    s_add_update(e, "m-1", US, OWNER);                         /* the owner's: nothing */
     Accord__V1__Measure bare;
     s_measure_init(&bare, "m-5", US, OWNER, "block-account");
-    bare.legal_basis = "  ";                                   /* no legal basis: not sent */
+    bare.legal_basis = "  "; /* no legal basis: not sent */
     Accord__V1__AssignmentEvent ev = ACCORD__V1__ASSIGNMENT_EVENT__INIT;
     ev.body_case = ACCORD__V1__ASSIGNMENT_EVENT__BODY_MEASURE;
     ev.measure = &bare;
     s_append(e, P_ASSIGNMENT, (const ProtobufCMessage *)&ev);
+    s_add_measure(e, "m-6", US, OWNER, "refer-police"); /* the owner refuses it */
 
-    s_wait_notices(e, 4);
+    s_wait_notices(e, 5);
     s_wait_settled(e);
     s_pump_until(e, NULL, NULL, 300);
 
@@ -913,12 +921,13 @@ test_measures(void **state)
     assert_string_equal(lead->got[0]->origin, US);
 
     Accord__V1__Response *r = s_list(e);
-    assert_int_equal(r->notices->n_notices, 4);
+    assert_int_equal(r->notices->n_notices, 5);
     /* most recent first */
-    assert_string_equal(r->notices->notices[0]->measure_id, "m-5");
-    assert_string_equal(r->notices->notices[1]->kind, "measure-update");
-    assert_string_equal(r->notices->notices[2]->measure_id, "m-2");
-    assert_string_equal(r->notices->notices[3]->measure_id, "m-1");
+    assert_string_equal(r->notices->notices[0]->measure_id, "m-6");
+    assert_string_equal(r->notices->notices[1]->measure_id, "m-5");
+    assert_string_equal(r->notices->notices[2]->kind, "measure-update");
+    assert_string_equal(r->notices->notices[3]->measure_id, "m-2");
+    assert_string_equal(r->notices->notices[4]->measure_id, "m-1");
     const Accord__V1__Notice *n = s_find_notice(r, "measure", "m-1");
     assert_string_equal(n->destination, "peer:" OWNER);
     assert_int_equal(n->status, ACCORD__V1__NOTICE_STATUS__NOTICE_STATUS_DELIVERED);
@@ -931,6 +940,12 @@ test_measures(void **state)
     n = s_find_notice(r, "measure", "m-5");
     assert_int_equal(n->status, ACCORD__V1__NOTICE_STATUS__NOTICE_STATUS_PARKED);
     assert_non_null(strstr(n->error, "legal basis"));
+    n = s_find_notice(r, "measure", "m-6");
+    assert_string_equal(n->destination, "peer:" OWNER);
+    assert_int_equal(n->link_sequence, 2);
+    assert_int_equal(n->status, ACCORD__V1__NOTICE_STATUS__NOTICE_STATUS_PARKED);
+    assert_string_equal(n->error, "unknown case");
+    assert_int_equal(r->notices->peers[1]->parked, 1);
     n = s_find_notice(r, "measure-update", "m-3");
     assert_string_equal(n->destination, "peer:" LEAD);
     assert_int_equal(n->link_sequence, 1);
@@ -1057,8 +1072,8 @@ test_spool_removal(void **state)
     assert_true(s_pump_until(e, s_peer_got, want, WAIT_MS));
     s_service_stop(e);
     s_log_count after = s_count_log(e);
-    assert_true(after.events >= before.events + 1);          /* m-after's notice ... */
-    assert_true(after.events <= before.events + 2);          /* ... and its delivery at most */
+    assert_true(after.events >= before.events + 1); /* m-after's notice ... */
+    assert_true(after.events <= before.events + 2); /* ... and its delivery at most */
     assert_int_equal(e->peers[PEER_OWNER].n_got, 1);
     s_env_destroy(e);
 }

@@ -118,8 +118,7 @@ ctl_connect_service(ctl_t *ctx, const char *service, acc_client_t **out)
         if (ctx->lang == ACC_LANG_VI)
             ctl_err("dịch vụ %s chưa chạy (hãy khởi động nút: accord-node -c ...)", service);
         else
-            ctl_err("the %s service is not running (start the node: accord-node -c ...)",
-                    service);
+            ctl_err("the %s service is not running (start the node: accord-node -c ...)", service);
         return CTL_FAIL;
     }
     char ep[4200];

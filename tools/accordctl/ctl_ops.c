@@ -352,8 +352,8 @@ s_decision_text(ctl_t *ctx, const Accord__V1__Decision *d)
 static int
 s_decide(ctl_t *ctx, int argc, char **argv)
 {
-    const char *number = NULL, *verdict_s = NULL, *category = NULL, *basis = NULL,
-               *reasons = NULL, *by_s = NULL;
+    const char *number = NULL, *verdict_s = NULL, *category = NULL, *basis = NULL, *reasons = NULL,
+               *by_s = NULL;
     int json = 0;
     for (int i = 2; i < argc; i++) {
         int r;
@@ -390,8 +390,8 @@ s_decide(ctl_t *ctx, int argc, char **argv)
         return s_bad("--category", ACC_TR(ctx->lang, "is required", "là bắt buộc"));
     int rc;
     char by[256];
-    if ((rc = s_check_text(ctx, "--basis", basis)) || (rc = s_check_text(ctx, "--reasons", reasons)) ||
-        (rc = s_by(ctx, by_s, by, sizeof by)))
+    if ((rc = s_check_text(ctx, "--basis", basis)) ||
+        (rc = s_check_text(ctx, "--reasons", reasons)) || (rc = s_by(ctx, by_s, by, sizeof by)))
         return rc;
 
     Accord__V1__Request req = ACCORD__V1__REQUEST__INIT;
@@ -503,9 +503,10 @@ s_route_add(ctl_t *ctx, int argc, char **argv)
         /* The id alone on stdout (for scripts), what was added on stderr. */
         s_out(r->id);
         putchar('\n');
-        ctl_err("%s: %s -> %s, %s %s, %s %s", ACC_TR(ctx->lang, "routing rule added", "đã thêm quy tắc phân công"),
-                r->category, r->action, ACC_TR(ctx->lang, "owner", "cơ quan thực hiện"),
-                r->owner_agency, ACC_TR(ctx->lang, "deadline", "thời hạn"), deadline_s);
+        ctl_err("%s: %s -> %s, %s %s, %s %s",
+                ACC_TR(ctx->lang, "routing rule added", "đã thêm quy tắc phân công"), r->category,
+                r->action, ACC_TR(ctx->lang, "owner", "cơ quan thực hiện"), r->owner_agency,
+                ACC_TR(ctx->lang, "deadline", "thời hạn"), deadline_s);
     }
     accord__v1__response__free_unpacked(resp, NULL);
     return CTL_OK;
@@ -516,8 +517,9 @@ ctl_cmd_route(ctl_t *ctx, int argc, char **argv)
 {
     if (argc >= 2 && strcmp(argv[1], "add") == 0)
         return s_route_add(ctx, argc, argv);
-    ctl_err("%s", ACC_TR(ctx->lang, "usage: accordctl route add --category C --action A --to AGENCY "
-                                    "--deadline D [--jurisdiction J]",
+    ctl_err("%s", ACC_TR(ctx->lang,
+                         "usage: accordctl route add --category C --action A --to AGENCY "
+                         "--deadline D [--jurisdiction J]",
                          "cách dùng: accordctl route add --category C --action A --to CƠ_QUAN "
                          "--deadline D [--jurisdiction J]"));
     return CTL_BAD_INPUT;
@@ -921,14 +923,15 @@ ctl_cmd_stats(ctl_t *ctx, int argc, char **argv)
                       s->n_by_status);
         s_counts_text(ctx, ACC_TR(l, "cases by category", "hồ sơ theo loại"), s->by_category,
                       s->n_by_category);
-        s_counts_text(ctx, ACC_TR(l, "reports by source", "tin phản ánh theo nguồn"),
-                      s->by_source, s->n_by_source);
-        s_counts_text(ctx, ACC_TR(l, "measures by owner agency", "biện pháp theo cơ quan thực hiện"),
-                      s->by_owner, s->n_by_owner);
+        s_counts_text(ctx, ACC_TR(l, "reports by source", "tin phản ánh theo nguồn"), s->by_source,
+                      s->n_by_source);
         s_counts_text(ctx,
-                      ACC_TR(l, "refused peer messages by agency",
-                             "thông điệp bị từ chối theo cơ quan gửi"),
-                      s->rejected_by_agency, s->n_rejected_by_agency);
+                      ACC_TR(l, "measures by owner agency", "biện pháp theo cơ quan thực hiện"),
+                      s->by_owner, s->n_by_owner);
+        s_counts_text(
+            ctx,
+            ACC_TR(l, "refused peer messages by agency", "thông điệp bị từ chối theo cơ quan gửi"),
+            s->rejected_by_agency, s->n_rejected_by_agency);
         char a[64], b[64];
         s_human_ms(l, s->median_report_to_verdict_ms, a, sizeof a);
         s_human_ms(l, s->median_verdict_to_done_ms, b, sizeof b);
@@ -979,8 +982,8 @@ ctl_case_timeline(ctl_t *ctx, const char *number, json_t *json)
     if (err == ACC_OK)
         /* The timeline is an addition to what intake said: do not hold the operator for
          * the full timeout over it. */
-        err = acc_client_call(c, &req, ctx->timeout_ms < 10000 ? ctx->timeout_ms : 10000, &resp,
-                              &ei);
+        err =
+            acc_client_call(c, &req, ctx->timeout_ms < 10000 ? ctx->timeout_ms : 10000, &resp, &ei);
     if (err != ACC_OK) {
         s_no_timeline(ctx, ACC_TR(ctx->lang, "the reporting service does not answer",
                                   "dịch vụ reporting không trả lời"));
