@@ -9,6 +9,8 @@
 
 #include "acc_curve.h"
 #include "acc_log.h"
+#include "acc_service.h"
+#include <zmq.h>
 #include <stdlib.h>
 
 volatile sig_atomic_t acc_main_stop = 0;
@@ -95,4 +97,31 @@ acc_main_zap(const acc_config_t *cfg, void *zctx, struct acc_zap **out, acc_erri
     err = acc_zap_new(zctx, peers, cfg->n_peers + 1, out, ei);
     free(peers);
     return err;
+}
+
+int
+acc_main_service(int argc, char **argv, const struct acc_service_def *def)
+{
+    char prog[64], what[128];
+    snprintf(prog, sizeof prog, "accord-%s", def->name);
+    snprintf(what, sizeof what, "runs the %s service of an accord node alone", def->name);
+    acc_config_t *cfg = NULL;
+    int rc = acc_main_setup(argc, argv, prog, what, &cfg);
+    if (rc)
+        return rc < 0 ? 0 : rc;
+    void *zctx = zmq_ctx_new();
+    struct acc_zap *zap = NULL;
+    acc_errinfo_t ei;
+    acc_errinfo_clear(&ei);
+    acc_err err = zctx ? acc_main_zap(cfg, zctx, &zap, &ei) : ACC_ERR_NET;
+    if (err == ACC_OK)
+        err = acc_service_run(def, cfg, zctx, ACC_SERVICE_TCP, &acc_main_stop, &ei);
+    if (err != ACC_OK)
+        fprintf(stderr, "%s: %s%s%s\n", prog, ei.field, ei.field[0] ? ": " : "",
+                ei.msg[0] ? ei.msg : acc_strerror(err));
+    acc_zap_destroy(&zap);
+    if (zctx)
+        zmq_ctx_term(zctx);
+    acc_config_destroy(&cfg);
+    return err == ACC_OK ? 0 : (err == ACC_ERR_CONFIG ? 2 : 1);
 }

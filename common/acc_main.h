@@ -34,4 +34,11 @@ struct acc_zap;
 acc_err acc_main_zap(const acc_config_t *cfg, void *zctx, struct acc_zap **out,
                      acc_errinfo_t *ei);
 
+/*
+ * acc_main_service — the whole main() of accord-<service>: setup, ZAP handler, the service
+ * alone in TCP mode (acc_service_run), clean shutdown. Returns the process exit code.
+ */
+struct acc_service_def;
+int acc_main_service(int argc, char **argv, const struct acc_service_def *def);
+
 #endif
