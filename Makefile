@@ -63,13 +63,16 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 TEST_SUPPORT_SRC := $(wildcard tests/support/*.c)
 TEST_SUPPORT_O := $(patsubst %.c,$(BUILD)/obj/%.o,$(TEST_SUPPORT_SRC))
 
+TOOL_SRC := $(wildcard tests/tools/*.c)
+TOOL_BINS := $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(TOOL_SRC))
+
 BENCH_SRC := $(wildcard bench/*.c)
 BENCH_BINS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 
 .PHONY: all deps deps-check test unit run bench fuzz clean format demo
 .SECONDARY:
 
-all: deps-check $(BINS)
+all: deps-check $(BINS) $(TOOL_BINS)
 
 deps:
 	@scripts/deps.sh install
@@ -117,7 +120,12 @@ $(BUILD)/tests/test_%: $(BUILD)/obj/tests/unit/test_%.o $(TEST_SUPPORT_O) $(LIB)
 
 unit: deps-check $(UNIT_BINS)
 
-test: deps-check $(BINS) $(UNIT_BINS)
+# Test tools (tests/tools/*.c): helper programs the integration scripts drive.
+$(BUILD)/tools/%: $(BUILD)/obj/tests/tools/%.o $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS)
+
+test: deps-check $(BINS) $(UNIT_BINS) $(TOOL_BINS)
 	@BUILD=$(BUILD) SANITIZE=$(SANITIZE) tests/run.sh
 
 # --- run a demo node -----------------------------------------------------------------
@@ -131,7 +139,7 @@ demo: deps-check $(BINS)
 # --- benchmarks ----------------------------------------------------------------------
 $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS) -lpq
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS) -lpq -lcurl
 
 $(BUILD)/obj/bench/%.o: bench/%.c $(GEN_H)
 	@mkdir -p $(dir $@)

@@ -1386,7 +1386,13 @@ s_ping(intake_t *self, const Accord__V1__Request *req)
     accord__v1__pong__init(p);
     r->body_case = ACCORD__V1__RESPONSE__BODY_PONG;
     r->pong = p;
-    p->reports = self->seq;
+    /* Reports, not events: the log also holds received envelopes and refusals. */
+    uint64_t reports = 0;
+    acc_txn_t *txn = NULL;
+    if (acc_store_read_begin(self->store, &txn) == ACC_OK)
+        acc_store_count(txn, self->t_report_ids, &reports);
+    acc_store_read_end(&txn);
+    p->reports = reports;
     p->cases = self->ordinal;
     if (s_set_str(&p->agency, self->cfg->agency) || s_set_str(&p->node_name, self->cfg->name)) {
         accord__v1__response__free_unpacked(r, NULL);

@@ -436,6 +436,14 @@ s_update_report(acc_txn_t *txn, s_state *st, Accord__V1__CaseState *cs, const vo
 static acc_err
 s_on_intake(s_batch *b, acc_txn_t *txn, uint64_t seq, const Accord__V1__IntakeEvent *ev)
 {
+    if (ev->body_case == ACCORD__V1__INTAKE_EVENT__BODY_REJECTION && ev->rejection) {
+        /* intake refused a peer's envelope: counted by the authenticated agency */
+        int fresh = 0;
+        acc_err err = s_mark(b, txn, seq, &fresh);
+        if (err != ACC_OK || !fresh)
+            return err;
+        return s_count(txn, b->st, "rejected:", ev->rejection->from_agency, 1);
+    }
     if (ev->body_case != ACCORD__V1__INTAKE_EVENT__BODY_REPORT)
         return ACC_OK; /* envelopes: assignment's events carry what they deliver */
     const Accord__V1__StoredReport *sr = ev->report;
