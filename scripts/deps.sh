@@ -4,7 +4,7 @@
 set -eu
 PKGS="build-essential pkg-config libzmq3-dev libprotobuf-c-dev protobuf-c-compiler \
 liblmdb-dev lmdb-utils libconfig-dev libsodium-dev libidn2-dev libunistring-dev \
-libcmocka-dev libjansson-dev libmicrohttpd-dev libpq-dev postgresql clang curl python3 docker-compose jq"
+libcmocka-dev libjansson-dev libmicrohttpd-dev libpq-dev libcurl4-openssl-dev postgresql clang curl python3 docker-compose jq"
 
 missing() {
     local m=""
@@ -34,7 +34,7 @@ install) install "$(missing)" ;;
 ensure)
     # Fast path: the build tools answer, nothing to do.
     if command -v protoc-c >/dev/null && pkg-config --exists libzmq libprotobuf-c lmdb libconfig \
-        libsodium libidn2 jansson cmocka libmicrohttpd 2>/dev/null && [ -f /usr/include/uninorm.h ]; then
+        libsodium libidn2 jansson cmocka libmicrohttpd libcurl 2>/dev/null && [ -f /usr/include/uninorm.h ]; then
         exit 0
     fi
     install "$(missing)"
