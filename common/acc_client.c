@@ -99,8 +99,7 @@ acc_client_send(acc_client_t *self, const Accord__V1__Request *req)
 }
 
 acc_err
-acc_client_recv(acc_client_t *self, int timeout_ms, Accord__V1__Response **out,
-                acc_errinfo_t *ei)
+acc_client_recv(acc_client_t *self, int timeout_ms, Accord__V1__Response **out, acc_errinfo_t *ei)
 {
     zmq_pollitem_t it = {.socket = self->sock, .events = ZMQ_POLLIN};
     int rc = zmq_poll(&it, 1, timeout_ms);

@@ -21,8 +21,7 @@ typedef struct acc_client acc_client_t;
  * Connecting is asynchronous: an unreachable node shows as ACC_ERR_TIMEOUT on receive.
  * For ipc endpoints a missing socket file is reported at once as ACC_ERR_UNAVAILABLE.
  */
-acc_err acc_client_new(const char *endpoint, size_t max_msg, acc_client_t **out,
-                       acc_errinfo_t *ei);
+acc_err acc_client_new(const char *endpoint, size_t max_msg, acc_client_t **out, acc_errinfo_t *ei);
 void acc_client_destroy(acc_client_t **self_p);
 
 /* acc_client_next_id — a fresh request id for this client (1, 2, 3, ...). */

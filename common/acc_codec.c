@@ -77,9 +77,9 @@ s_format_path(const s_ctx *c, char *buf, size_t len)
     size_t o = 0;
     buf[0] = '\0';
     for (int i = 0; i < c->depth && o < len; i++) {
-        int w = c->index[i] >= 0
-                    ? snprintf(buf + o, len - o, "%s%s[%ld]", i ? "." : "", c->names[i], c->index[i])
-                    : snprintf(buf + o, len - o, "%s%s", i ? "." : "", c->names[i]);
+        int w = c->index[i] >= 0 ? snprintf(buf + o, len - o, "%s%s[%ld]", i ? "." : "",
+                                            c->names[i], c->index[i])
+                                 : snprintf(buf + o, len - o, "%s%s", i ? "." : "", c->names[i]);
         if (w < 0)
             break;
         o += (size_t)w;

@@ -36,7 +36,6 @@ acc_err acc_codec_unpack(const ProtobufCMessageDescriptor *desc, const void *buf
  * acc_codec_pack — encode @msg into a malloc'd buffer (*@out, owned by the caller).
  * Errors: ACC_ERR_TOO_LARGE (encoded size over @max_len), ACC_ERR_NOMEM.
  */
-acc_err acc_codec_pack(const ProtobufCMessage *msg, size_t max_len, uint8_t **out,
-                       size_t *out_len);
+acc_err acc_codec_pack(const ProtobufCMessage *msg, size_t max_len, uint8_t **out, size_t *out_len);
 
 #endif

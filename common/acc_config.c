@@ -173,7 +173,7 @@ static const s_key_t s_limits_keys[] = {
 
 static const char *s_check_connect(const char *v);
 
-#define S_CONNECT_HELP                                                                               \
+#define S_CONNECT_HELP                                                                             \
     "where the other services connect to this stream when it is not the stream_bind address\n"     \
     "(e.g. tcp://verification:7411 between containers); absent: stream_bind"
 
@@ -236,15 +236,14 @@ static const s_key_t s_intake_keys[] = {
      .def_int = (port_off),                                                                        \
      .offset = S_OFF(svc.bind),                                                                    \
      .help = text},                                                                                \
-    {.name = "stream_bind",                                                                        \
-     .kind = S_BIND,                                                                               \
-     .def_int = (port_off) + S_STREAM_OFFSET,                                                      \
-     .offset = S_OFF(svc.stream_bind),                                                             \
-     .help = S_STREAM_HELP},                                                                       \
+        {.name = "stream_bind",                                                                    \
+         .kind = S_BIND,                                                                           \
+         .def_int = (port_off) + S_STREAM_OFFSET,                                                  \
+         .offset = S_OFF(svc.stream_bind),                                                         \
+         .help = S_STREAM_HELP},                                                                   \
     {                                                                                              \
-        .name = "stream_connect", .kind = S_STRING, .empty_null = true,                            \
-        .check = s_check_connect, .offset = S_OFF(svc.stream_connect),                       \
-        .help = S_CONNECT_HELP                                                                     \
+        .name = "stream_connect", .kind = S_STRING, .empty_null = true, .check = s_check_connect,  \
+        .offset = S_OFF(svc.stream_connect), .help = S_CONNECT_HELP                                \
     }
 
 /* The example texts of verification.auto: refused as values, like the example token, so

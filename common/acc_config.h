@@ -84,8 +84,8 @@ typedef struct acc_source_cfg {
 } acc_source_cfg_t;
 
 typedef struct acc_service_cfg {
-    char *bind;        /* TCP endpoint, e.g. "tcp://127.0.0.1:7401"; "" when none */
-    char *stream_bind; /* TCP endpoint of its stream (default port +10); "" when none */
+    char *bind;           /* TCP endpoint, e.g. "tcp://127.0.0.1:7401"; "" when none */
+    char *stream_bind;    /* TCP endpoint of its stream (default port +10); "" when none */
     char *stream_connect; /* where others connect to that stream; NULL: stream_bind */
 } acc_service_cfg_t;
 
@@ -134,19 +134,19 @@ typedef struct acc_config {
     char *intake_stream_connect; /* where others connect to it; NULL: intake_stream_bind */
 
     struct {
-        int enabled;              /* default false */
-        char **sources;           /* source names whose reports may be verified automatically */
+        int enabled;    /* default false */
+        char **sources; /* source names whose reports may be verified automatically */
         size_t n_sources;
-        int64_t min_confidence;   /* 0..100, default 90 */
-        char *legal_basis;        /* required when enabled */
-        char *reasons;            /* required when enabled */
-    } auto_verify;                /* verification.auto */
+        int64_t min_confidence; /* 0..100, default 90 */
+        char *legal_basis;      /* required when enabled */
+        char *reasons;          /* required when enabled */
+    } auto_verify;              /* verification.auto */
 
     struct {
-        char *spool_dir;          /* absolute; default <data_dir>/spool */
-        int64_t retry_min_ms;     /* 10 .. 600000, default 200 */
-        int64_t retry_max_ms;     /* retry_min_ms .. 86400000, default 30000 */
-    } notify;                     /* notification.* */
+        char *spool_dir;      /* absolute; default <data_dir>/spool */
+        int64_t retry_min_ms; /* 10 .. 600000, default 200 */
+        int64_t retry_max_ms; /* retry_min_ms .. 86400000, default 30000 */
+    } notify;                 /* notification.* */
 
     acc_peer_cfg_t *peers; /* may be empty */
     size_t n_peers;

@@ -417,8 +417,7 @@ acc_feed_derive_id(const Accord__V1__Report *r, char out[37])
 {
     crypto_hash_sha256_state st;
     crypto_hash_sha256_init(&st);
-    const char *by_record[] = {"accord-feed-v1", r->source, r->source_record_id, r->url,
-                               r->text};
+    const char *by_record[] = {"accord-feed-v1", r->source, r->source_record_id, r->url, r->text};
     const char *by_fields[] = {"accord-import-v1", r->url,         r->text,
                                r->category,        r->description, r->source,
                                r->source_record_id};

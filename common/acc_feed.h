@@ -55,13 +55,13 @@ typedef struct acc_feed_tagmap {
 } acc_feed_tagmap_t;
 
 typedef struct acc_feed_opts {
-    const char *source;           /* source name recorded on every report; required */
-    int source_is_default;        /* jsonl/csv only: @source fills records that name no
-                                     source of their own instead of replacing theirs
-                                     (`report import`; `feed import` imposes it) */
-    const char *category;         /* default category; NULL or "" = none */
-    uint32_t confidence;          /* default confidence 0..100 (0 = none): used when the
-                                     record has none of its own */
+    const char *source;            /* source name recorded on every report; required */
+    int source_is_default;         /* jsonl/csv only: @source fills records that name no
+                                      source of their own instead of replacing theirs
+                                      (`report import`; `feed import` imposes it) */
+    const char *category;          /* default category; NULL or "" = none */
+    uint32_t confidence;           /* default confidence 0..100 (0 = none): used when the
+                                      record has none of its own */
     const acc_feed_tagmap_t *tags; /* tag → category (first match wins); may be NULL */
     size_t n_tags;
 } acc_feed_opts_t;
@@ -75,8 +75,8 @@ typedef struct acc_feed acc_feed_t;
  * parse (ei->field "line L, column C"), a CSV header that is not the format's.
  * Errors: ACC_ERR_INVALID, ACC_ERR_DECODE, ACC_ERR_UTF8, ACC_ERR_NOMEM.
  */
-acc_err acc_feed_new(acc_feed_format fmt, const char *data, size_t len,
-                     const acc_feed_opts_t *opts, acc_feed_t **out, acc_errinfo_t *ei);
+acc_err acc_feed_new(acc_feed_format fmt, const char *data, size_t len, const acc_feed_opts_t *opts,
+                     acc_feed_t **out, acc_errinfo_t *ei);
 
 /*
  * acc_feed_next — the next report.

@@ -20,21 +20,18 @@ typedef struct acc_feed_parser {
 /* A parser's constructor: on success *@state and *@ops are set. @opts is the reader's
  * copy and lives as long as the reader. Same errors as acc_feed_new. */
 typedef acc_err (*acc_feed_open_fn)(const char *data, size_t len, const acc_feed_opts_t *opts,
-                                    void **state, const acc_feed_parser_t **ops,
-                                    acc_errinfo_t *ei);
+                                    void **state, const acc_feed_parser_t **ops, acc_errinfo_t *ei);
 
-acc_err acc_feed_stix_open(const char *data, size_t len, const acc_feed_opts_t *opts,
-                           void **state, const acc_feed_parser_t **ops, acc_errinfo_t *ei);
-acc_err acc_feed_misp_open(const char *data, size_t len, const acc_feed_opts_t *opts,
-                           void **state, const acc_feed_parser_t **ops, acc_errinfo_t *ei);
+acc_err acc_feed_stix_open(const char *data, size_t len, const acc_feed_opts_t *opts, void **state,
+                           const acc_feed_parser_t **ops, acc_errinfo_t *ei);
+acc_err acc_feed_misp_open(const char *data, size_t len, const acc_feed_opts_t *opts, void **state,
+                           const acc_feed_parser_t **ops, acc_errinfo_t *ei);
 acc_err acc_feed_urlhaus_open(const char *data, size_t len, const acc_feed_opts_t *opts,
                               void **state, const acc_feed_parser_t **ops, acc_errinfo_t *ei);
 acc_err acc_feed_phishtank_open(const char *data, size_t len, const acc_feed_opts_t *opts,
-                                void **state, const acc_feed_parser_t **ops,
-                                acc_errinfo_t *ei);
+                                void **state, const acc_feed_parser_t **ops, acc_errinfo_t *ei);
 acc_err acc_feed_openphish_open(const char *data, size_t len, const acc_feed_opts_t *opts,
-                                void **state, const acc_feed_parser_t **ops,
-                                acc_errinfo_t *ei);
+                                void **state, const acc_feed_parser_t **ops, acc_errinfo_t *ei);
 
 /* acc_feed_skip — count one skipped object under @reason (copied). Called by parsers. */
 acc_err acc_feed_skip(acc_feed_t *feed, const char *reason);

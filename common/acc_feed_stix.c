@@ -108,12 +108,15 @@ static const struct {
     const char *word;
     s_kind kind;
 } s_keywords[] = {
-    {"AND", K_AND},         {"OR", K_OR},           {"NOT", K_NOT},
-    {"FOLLOWEDBY", K_FOLLOWEDBY}, {"LIKE", K_LIKE},  {"MATCHES", K_MATCHES},
-    {"ISSUBSET", K_ISSUBSET}, {"ISSUPERSET", K_ISSUPERSET}, {"EXISTS", K_EXISTS},
-    {"IN", K_IN},           {"START", K_START},     {"STOP", K_STOP},
-    {"SECONDS", K_SECONDS}, {"WITHIN", K_WITHIN},   {"REPEATS", K_REPEATS},
-    {"TIMES", K_TIMES},     {"LAST", K_LAST},       {"true", K_BOOL},
+    {"AND", K_AND},           {"OR", K_OR},
+    {"NOT", K_NOT},           {"FOLLOWEDBY", K_FOLLOWEDBY},
+    {"LIKE", K_LIKE},         {"MATCHES", K_MATCHES},
+    {"ISSUBSET", K_ISSUBSET}, {"ISSUPERSET", K_ISSUPERSET},
+    {"EXISTS", K_EXISTS},     {"IN", K_IN},
+    {"START", K_START},       {"STOP", K_STOP},
+    {"SECONDS", K_SECONDS},   {"WITHIN", K_WITHIN},
+    {"REPEATS", K_REPEATS},   {"TIMES", K_TIMES},
+    {"LAST", K_LAST},         {"true", K_BOOL},
     {"false", K_BOOL},
 };
 
@@ -878,11 +881,11 @@ s_pattern_parse(s_parser *p, const char *s, size_t n)
 
 typedef struct {
     const acc_feed_opts_t *opts;
-    size_t len;     /* of the document: offsets are reported against it */
-    json_t *root;   /* the bundle, owned */
-    json_t *objects; /* borrowed from root; NULL when the bundle has none */
-    json_t *by_id;  /* id → object, for object_refs; owned */
-    size_t n, next; /* objects, and the index of the next one to read */
+    size_t len;                   /* of the document: offsets are reported against it */
+    json_t *root;                 /* the bundle, owned */
+    json_t *objects;              /* borrowed from root; NULL when the bundle has none */
+    json_t *by_id;                /* id → object, for object_refs; owned */
+    size_t n, next;               /* objects, and the index of the next one to read */
     Accord__V1__Report **pending; /* reports of the current object not yet handed out */
     size_t n_pending, i_pending;
     char where[128]; /* of the current object */
@@ -890,10 +893,24 @@ typedef struct {
 
 /* Cyber-observable types of STIX 2.1: these may omit spec_version. */
 static const char *const s_sco_types[] = {
-    "artifact",  "autonomous-system", "directory",  "domain-name",   "email-addr",
-    "email-message", "file",         "ipv4-addr",  "ipv6-addr",     "mac-addr",
-    "mutex",     "network-traffic",   "process",    "software",      "url",
-    "user-account", "windows-registry-key", "x509-certificate",
+    "artifact",
+    "autonomous-system",
+    "directory",
+    "domain-name",
+    "email-addr",
+    "email-message",
+    "file",
+    "ipv4-addr",
+    "ipv6-addr",
+    "mac-addr",
+    "mutex",
+    "network-traffic",
+    "process",
+    "software",
+    "url",
+    "user-account",
+    "windows-registry-key",
+    "x509-certificate",
 };
 
 static bool
@@ -1365,8 +1382,7 @@ static const acc_feed_parser_t s_ops = {
 
 /* --- open ------------------------------------------------------------------------------ */
 
-static acc_err
-s_not_stix(acc_errinfo_t *ei, const char *field, const char *fmt, ...)
+static acc_err s_not_stix(acc_errinfo_t *ei, const char *field, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 static acc_err

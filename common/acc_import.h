@@ -39,8 +39,7 @@ acc_import_format acc_import_format_from_path(const char *path);
  * column or a duplicate column — ei names it; field "line 1"), ACC_ERR_NOMEM.
  */
 acc_err acc_import_new(acc_import_format fmt, const char *data, size_t len,
-                       const Accord__V1__Report *defaults, acc_import_t **out,
-                       acc_errinfo_t *ei);
+                       const Accord__V1__Report *defaults, acc_import_t **out, acc_errinfo_t *ei);
 
 /*
  * acc_import_next — the next record.

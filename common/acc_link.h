@@ -48,13 +48,13 @@ typedef struct acc_link_peer {
 } acc_link_peer_t;
 
 typedef struct acc_link_opts {
-    const char *agency;      /* our agency: the origin of every envelope */
-    const char *public_key;  /* our CURVE key pair (Z85); NULL for inproc tests */
+    const char *agency;     /* our agency: the origin of every envelope */
+    const char *public_key; /* our CURVE key pair (Z85); NULL for inproc tests */
     const char *secret_key;
-    uint32_t window;         /* envelopes per Deliver and in flight per peer (default 256) */
-    uint32_t retry_min_ms;   /* first back-off (default 200) */
-    uint32_t retry_max_ms;   /* back-off cap (default 30000) */
-    uint32_t timeout_ms;     /* no answer within this: resend (default 10000) */
+    uint32_t window;       /* envelopes per Deliver and in flight per peer (default 256) */
+    uint32_t retry_min_ms; /* first back-off (default 200) */
+    uint32_t retry_max_ms; /* back-off cap (default 30000) */
+    uint32_t timeout_ms;   /* no answer within this: resend (default 10000) */
 } acc_link_opts_t;
 
 typedef struct acc_link acc_link_t;
@@ -68,9 +68,8 @@ typedef struct acc_link acc_link_t;
  * Errors: ACC_ERR_INVALID (a bad key, endpoint, agency, option or a missing table; ei names
  * it), ACC_ERR_NET, ACC_ERR_STORE, NOMEM.
  */
-acc_err acc_link_new(void *zctx, acc_store_t *store, const acc_link_peer_t *peers,
-                     size_t n_peers, const acc_link_opts_t *opts, acc_link_t **out,
-                     acc_errinfo_t *ei);
+acc_err acc_link_new(void *zctx, acc_store_t *store, const acc_link_peer_t *peers, size_t n_peers,
+                     const acc_link_opts_t *opts, acc_link_t **out, acc_errinfo_t *ei);
 
 /* acc_link_attach — register the per-peer sockets and the retry timer with @loop (once),
  * and start sending what is queued. Errors: ACC_ERR_TOO_LARGE (the loop is full). */
@@ -99,11 +98,11 @@ void acc_link_aborted(acc_link_t *self);
 
 typedef struct acc_link_peer_status {
     char agency[40];
-    uint64_t enqueued;   /* last sequence queued */
-    uint64_t acked;      /* last sequence the peer committed (OK or DUPLICATE) */
-    uint64_t parked;     /* envelopes refused for good */
-    uint32_t attempts;   /* consecutive failed attempts (0 = healthy) */
-    int64_t last_ok_ms;  /* when the peer last acknowledged something (0 = never) */
+    uint64_t enqueued;  /* last sequence queued */
+    uint64_t acked;     /* last sequence the peer committed (OK or DUPLICATE) */
+    uint64_t parked;    /* envelopes refused for good */
+    uint32_t attempts;  /* consecutive failed attempts (0 = healthy) */
+    int64_t last_ok_ms; /* when the peer last acknowledged something (0 = never) */
     char last_error[160];
 } acc_link_peer_status_t;
 

@@ -31,8 +31,7 @@ int acc_main_setup(int argc, char **argv, const char *prog, const char *what, ac
  * or key).
  */
 struct acc_zap;
-acc_err acc_main_zap(const acc_config_t *cfg, void *zctx, struct acc_zap **out,
-                     acc_errinfo_t *ei);
+acc_err acc_main_zap(const acc_config_t *cfg, void *zctx, struct acc_zap **out, acc_errinfo_t *ei);
 
 /*
  * acc_main_service — the whole main() of accord-<service>: setup, ZAP handler, the service

@@ -98,8 +98,7 @@ acc_service_table(acc_service_t *svc, const char *name)
 }
 
 Accord__V1__Response *
-acc_service_response(uint64_t request_id, Accord__V1__Code code, const char *field,
-                     const char *msg)
+acc_service_response(uint64_t request_id, Accord__V1__Code code, const char *field, const char *msg)
 {
     Accord__V1__Response *r = malloc(sizeof *r);
     Accord__V1__Status *st = malloc(sizeof *st);
@@ -157,8 +156,7 @@ acc_service_write(acc_service_t *svc, acc_err (*fn)(acc_txn_t *txn, void *arg), 
 }
 
 acc_err
-acc_service_emit(acc_service_t *svc, acc_txn_t *txn, const ProtobufCMessage *event,
-                 uint64_t *seq)
+acc_service_emit(acc_service_t *svc, acc_txn_t *txn, const ProtobufCMessage *event, uint64_t *seq)
 {
     assert(svc->in_write);
     size_t n = protobuf_c_message_get_packed_size(event);
@@ -239,8 +237,8 @@ s_on_control(acc_loop_t *loop, void *arg)
                 break;
         }
         char agency[ACC_AGENCY_MAX + 1];
-        const char *who = acc_curve_msg_agency(&body, agency, sizeof agency) == ACC_OK ? agency
-                                                                                      : NULL;
+        const char *who =
+            acc_curve_msg_agency(&body, agency, sizeof agency) == ACC_OK ? agency : NULL;
         Accord__V1__Response *resp = NULL;
         if (extra) {
             resp = acc_service_response(0, ACCORD__V1__CODE__CODE_INVALID, "frames",
@@ -255,11 +253,11 @@ s_on_control(acc_loop_t *loop, void *arg)
             if (err != ACC_OK) {
                 acc_log_info(svc->def->name, "rejected a request%s%s: %s: %s", who ? " from " : "",
                              who ? who : "", ei.field, ei.msg);
-                resp = acc_service_response(0,
-                                            err == ACC_ERR_TOO_LARGE
-                                                ? ACCORD__V1__CODE__CODE_TOO_LARGE
-                                                : ACCORD__V1__CODE__CODE_INVALID,
-                                            ei.field, ei.msg);
+                resp =
+                    acc_service_response(0,
+                                         err == ACC_ERR_TOO_LARGE ? ACCORD__V1__CODE__CODE_TOO_LARGE
+                                                                  : ACCORD__V1__CODE__CODE_INVALID,
+                                         ei.field, ei.msg);
             } else {
                 Accord__V1__Request *req = (Accord__V1__Request *)m;
                 resp = svc->def->handle(svc, svc->state, req, who);
@@ -315,7 +313,6 @@ s_stream_ep(const acc_config_t *cfg, const char *name, int connect)
         return s->stream_connect;
     return s && s->stream_bind ? s->stream_bind : "";
 }
-
 
 /* "tcp://ANY:7411" and "tcp://0.0.0.0:7411" are bind forms: connect to loopback instead. */
 static void
@@ -459,8 +456,8 @@ acc_service_run(const acc_service_def_t *def, const acc_config_t *cfg, void *zct
             acc_service_stream_endpoint(*in, tcp, sizeof tcp);
         int over_tcp = strncmp(tcp, "tcp://", 6) == 0;
         if ((err = acc_stream_consumer_new(zctx, tcp, *in, over_tcp ? curve : NULL,
-                                           acc_service_cursor(svc, *in), s_apply, si,
-                                           &si->consumer, ei)) != ACC_OK ||
+                                           acc_service_cursor(svc, *in), s_apply, si, &si->consumer,
+                                           ei)) != ACC_OK ||
             (err = acc_stream_consumer_attach(si->consumer, loop)) != ACC_OK)
             goto out;
     }

@@ -42,10 +42,10 @@ typedef enum {
 } acc_service_mode;
 
 typedef struct acc_service_def {
-    const char *name;           /* "verification", ...: store dir, endpoints, stream name */
-    const char *const *tables;  /* the service's own tables, NULL-terminated; "log" and
-                                   "cursors" are added by acc_service */
-    const char *const *inputs;  /* producers it consumes ("intake", ...), NULL-terminated */
+    const char *name;          /* "verification", ...: store dir, endpoints, stream name */
+    const char *const *tables; /* the service's own tables, NULL-terminated; "log" and
+                                  "cursors" are added by acc_service */
+    const char *const *inputs; /* producers it consumes ("intake", ...), NULL-terminated */
 
     /* start — on the service thread, after the store is open and before anything is
      * received. *@state is the service's own (freed by stop). */
@@ -61,8 +61,8 @@ typedef struct acc_service_def {
      * (inproc); @agency is the authenticated agency when the request came over CURVE (not
      * today: reserved), else NULL. Returns a new
      * response (the caller frees it), NULL only when out of memory. */
-    Accord__V1__Response *(*handle)(acc_service_t *svc, void *state,
-                                    const Accord__V1__Request *req, const char *agency);
+    Accord__V1__Response *(*handle)(acc_service_t *svc, void *state, const Accord__V1__Request *req,
+                                    const char *agency);
 
     /* attach — optional: add the service's own sockets and timers to @loop. */
     acc_err (*attach)(acc_service_t *svc, void *state, acc_loop_t *loop);
@@ -97,8 +97,7 @@ uint64_t acc_service_head(const acc_service_t *svc);
  * rerunnable). Events emitted by @fn are published after the commit.
  * Errors: whatever @fn returns, ACC_ERR_FULL, ACC_ERR_STORE.
  */
-acc_err acc_service_write(acc_service_t *svc, acc_err (*fn)(acc_txn_t *txn, void *arg),
-                          void *arg);
+acc_err acc_service_write(acc_service_t *svc, acc_err (*fn)(acc_txn_t *txn, void *arg), void *arg);
 
 /* acc_service_emit — append @event (packed) to the service's log; only inside
  * acc_service_write's callback. Returns the event's sequence through @seq (may be NULL). */
@@ -106,8 +105,7 @@ acc_err acc_service_emit(acc_service_t *svc, acc_txn_t *txn, const ProtobufCMess
                          uint64_t *seq);
 
 /* acc_service_cursor_put — store the cursor of @input (inside the apply's write). */
-acc_err acc_service_cursor_put(acc_service_t *svc, acc_txn_t *txn, const char *input,
-                               uint64_t seq);
+acc_err acc_service_cursor_put(acc_service_t *svc, acc_txn_t *txn, const char *input, uint64_t seq);
 
 /* acc_service_cursor — the committed cursor of @input (0 when none). */
 uint64_t acc_service_cursor(acc_service_t *svc, const char *input);

@@ -56,7 +56,7 @@ struct acc_store {
     char **names;
     MDB_dbi *dbis;
     size_t ntables;
-    bool dbis_known; /* dbis[] filled by the first open; a reopen must match them */
+    bool dbis_known;   /* dbis[] filled by the first open; a reopen must match them */
     uint64_t map_size; /* current map size (what LMDB reports) */
     uint64_t map_max;
     unsigned readers_open; /* our read transactions: the map must not move under them */
@@ -225,8 +225,7 @@ s_env_open(acc_store_t *self, acc_errinfo_t *ei)
     if (rc == MDB_SUCCESS)
         rc = mdb_env_open(env, self->path, 0, 0600);
     if (rc != MDB_SUCCESS) {
-        acc_errinfo_set(ei, self->path, "cannot open store '%s': %s", self->path,
-                        mdb_strerror(rc));
+        acc_errinfo_set(ei, self->path, "cannot open store '%s': %s", self->path, mdb_strerror(rc));
         acc_log_error(S_TAG, "cannot open store '%s': %s", self->path, mdb_strerror(rc));
         mdb_env_close(env);
         /* Positive codes are errno values: the file system refused. */
@@ -289,8 +288,7 @@ s_grow(acc_store_t *self)
         return ACC_ERR_FULL;
     }
     if (self->readers_open > 0) {
-        acc_log_warn(S_TAG, "cannot grow store '%s' while a read transaction is open",
-                     self->path);
+        acc_log_warn(S_TAG, "cannot grow store '%s' while a read transaction is open", self->path);
         return ACC_ERR_FULL;
     }
     uint64_t want = self->map_size > self->map_max / 2 ? self->map_max : self->map_size * 2;
@@ -379,8 +377,7 @@ s_opts_check(const char *dir, const acc_store_opts_t *opts, size_t *ntables, acc
             }
         }
         if (n + 1 > S_MAX_TABLES) {
-            acc_errinfo_set(ei, "tables", "store '%s' has more than %d tables", dir,
-                            S_MAX_TABLES);
+            acc_errinfo_set(ei, "tables", "store '%s' has more than %d tables", dir, S_MAX_TABLES);
             return ACC_ERR_INVALID;
         }
     }
@@ -394,8 +391,7 @@ s_opts_check(const char *dir, const acc_store_opts_t *opts, size_t *ntables, acc
 }
 
 acc_err
-acc_store_open(const char *dir, const acc_store_opts_t *opts, acc_store_t **out,
-               acc_errinfo_t *ei)
+acc_store_open(const char *dir, const acc_store_opts_t *opts, acc_store_t **out, acc_errinfo_t *ei)
 {
     acc_store_t *self = NULL;
     size_t ntables = 0;
@@ -541,8 +537,7 @@ acc_store_write(acc_store_t *self, acc_err (*fn)(acc_txn_t *txn, void *arg), voi
              * the last good commit, so nothing of this transaction counts. If the meta
              * write failed, LMDB has marked the environment fatal and the next begin
              * reopens it. */
-            acc_log_warn(S_TAG, "cannot commit to store '%s': %s", self->path,
-                         mdb_strerror(rc));
+            acc_log_warn(S_TAG, "cannot commit to store '%s': %s", self->path, mdb_strerror(rc));
             return ACC_ERR_FULL;
         }
         return s_err(self, rc, "commit");

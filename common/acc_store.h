@@ -70,8 +70,8 @@ void acc_store_read_end(acc_txn_t **txn_p);
  * acc_store_get — the value stored under @key. @val points into the map and is valid
  * until the transaction ends (copy it to keep it). Errors: ACC_ERR_NOT_FOUND, ACC_ERR_STORE.
  */
-acc_err acc_store_get(acc_txn_t *txn, acc_table t, const void *key, size_t klen,
-                      const void **val, size_t *vlen);
+acc_err acc_store_get(acc_txn_t *txn, acc_table t, const void *key, size_t klen, const void **val,
+                      size_t *vlen);
 
 enum {
     ACC_PUT_NOOVERWRITE = 1 << 0, /* ACC_ERR_EXISTS when the key is there */
@@ -81,8 +81,8 @@ enum {
 /* acc_store_put — store @val under @key. Errors: ACC_ERR_EXISTS, ACC_ERR_FULL (map full:
  * only inside acc_store_write, which then grows and retries), ACC_ERR_INVALID (key too
  * long, append out of order), ACC_ERR_STORE. */
-acc_err acc_store_put(acc_txn_t *txn, acc_table t, const void *key, size_t klen,
-                      const void *val, size_t vlen, int flags);
+acc_err acc_store_put(acc_txn_t *txn, acc_table t, const void *key, size_t klen, const void *val,
+                      size_t vlen, int flags);
 
 /* acc_store_del — remove @key. Errors: ACC_ERR_NOT_FOUND, ACC_ERR_STORE. */
 acc_err acc_store_del(acc_txn_t *txn, acc_table t, const void *key, size_t klen);
@@ -98,14 +98,11 @@ acc_err acc_store_count(acc_txn_t *txn, acc_table t, uint64_t *out);
  */
 acc_err acc_cursor_open(acc_txn_t *txn, acc_table t, acc_cursor_t **out);
 void acc_cursor_close(acc_cursor_t **cur_p);
-acc_err acc_cursor_seek(acc_cursor_t *cur, const void *key, size_t klen, const void **k,
-                        size_t *kl, const void **v, size_t *vl);
-acc_err acc_cursor_next(acc_cursor_t *cur, const void **k, size_t *kl, const void **v,
-                        size_t *vl);
-acc_err acc_cursor_prev(acc_cursor_t *cur, const void **k, size_t *kl, const void **v,
-                        size_t *vl);
-acc_err acc_cursor_last(acc_cursor_t *cur, const void **k, size_t *kl, const void **v,
-                        size_t *vl);
+acc_err acc_cursor_seek(acc_cursor_t *cur, const void *key, size_t klen, const void **k, size_t *kl,
+                        const void **v, size_t *vl);
+acc_err acc_cursor_next(acc_cursor_t *cur, const void **k, size_t *kl, const void **v, size_t *vl);
+acc_err acc_cursor_prev(acc_cursor_t *cur, const void **k, size_t *kl, const void **v, size_t *vl);
+acc_err acc_cursor_last(acc_cursor_t *cur, const void **k, size_t *kl, const void **v, size_t *vl);
 
 /* acc_store_maintain — clear stale reader slots (call periodically). */
 void acc_store_maintain(acc_store_t *self);

@@ -64,8 +64,8 @@ typedef struct acc_stream_server acc_stream_server_t;
  * "tcp://" endpoint without @curve_secret, a bad key), ACC_ERR_NOMEM.
  */
 acc_err acc_stream_server_new(void *zctx, acc_store_t *store, acc_table log, const char *name,
-                              const char *const *endpoints, const char *curve_secret,
-                              uint64_t head, acc_stream_server_t **out, acc_errinfo_t *ei);
+                              const char *const *endpoints, const char *curve_secret, uint64_t head,
+                              acc_stream_server_t **out, acc_errinfo_t *ei);
 
 /* acc_stream_server_attach — register the socket and a deadline timer with @loop. */
 acc_err acc_stream_server_attach(acc_stream_server_t *self, acc_loop_t *loop);
@@ -118,8 +118,8 @@ typedef struct acc_stream_consumer acc_stream_consumer_t;
  */
 acc_err acc_stream_consumer_new(void *zctx, const char *endpoint, const char *name,
                                 const char *const curve[3], uint64_t cursor,
-                                acc_stream_apply_fn apply, void *arg,
-                                acc_stream_consumer_t **out, acc_errinfo_t *ei);
+                                acc_stream_apply_fn apply, void *arg, acc_stream_consumer_t **out,
+                                acc_errinfo_t *ei);
 
 /* acc_stream_consumer_set_wait — long-poll time per fetch (@wait_ms, 1 ..
  * ACC_STREAM_WAIT_MAX_MS, default 10,000) and the extra time (@grace_ms, >= 1, default

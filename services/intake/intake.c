@@ -29,8 +29,8 @@
 #define OBSERVED_MIN_MS 946684800000LL
 #define OBSERVED_SKEW_MS 86400000LL
 
-static const char *const s_tables[] = {"events",       "report_ids", "cases",      "case_numbers",
-                                       "case_reports", "meta",       "contacts",   "attach_log",
+static const char *const s_tables[] = {"events",       "report_ids", "cases",    "case_numbers",
+                                       "case_reports", "meta",       "contacts", "attach_log",
                                        "fed_in",       NULL};
 /* Attach-log entries moved into case_reports per idle compaction step. */
 #define COMPACT_STEP 20000
@@ -39,10 +39,10 @@ static const char *const s_tables[] = {"events",       "report_ids", "cases",   
 /* One report of a submission, validated before the write transaction (validation and
  * canonicalisation are pure, so a retried transaction does not redo them). */
 typedef struct {
-    const Accord__V1__Report *rep; /* borrowed from the request */
+    const Accord__V1__Report *rep;              /* borrowed from the request */
     const Accord__V1__ReporterContact *contact; /* borrowed; NULL when none */
-    const char *via_agency;        /* forwarded by this peer (authenticated), or NULL */
-    size_t req, index;             /* which request, which report in it */
+    const char *via_agency; /* forwarded by this peer (authenticated), or NULL */
+    size_t req, index;      /* which request, which report in it */
     acc_uuid_t id;
     char id_text[ACC_UUID_TEXT_LEN + 1];
     char *canonical_url; /* owned, NULL for text-only reports */
@@ -79,8 +79,8 @@ typedef struct {
 struct intake {
     const acc_config_t *cfg;
     acc_store_t *store;
-    acc_table t_events, t_report_ids, t_cases, t_case_numbers, t_case_reports, t_meta,
-        t_contacts, t_attach_log, t_fed_in;
+    acc_table t_events, t_report_ids, t_cases, t_case_numbers, t_case_reports, t_meta, t_contacts,
+        t_attach_log, t_fed_in;
     /* deliveries of the transaction being built (set by intake_commit) */
     struct s_delivery *deliveries;
     size_t n_deliveries;
@@ -100,7 +100,7 @@ struct intake {
     size_t n_preps;
     s_newcase *newcases;
     size_t n_newcases, cap_newcases;
-    s_casemem *cases;       /* indexed by ordinal (entry 0 unused); committed state */
+    s_casemem *cases; /* indexed by ordinal (entry 0 unused); committed state */
     size_t cap_cases;
     s_attachment *attachments; /* attaches of the transaction being built */
     size_t n_attachments, cap_attachments;
@@ -568,8 +568,7 @@ s_validate(intake_t *self, s_prep *p, int64_t now_ms)
     if (strlen(r->source) > SOURCE_MAX)
         return s_reject(p, ACC_ERR_TOO_LARGE, "source", "longer than %s bytes", "128");
     if (strlen(r->source_record_id) > SOURCE_RECORD_ID_MAX)
-        return s_reject(p, ACC_ERR_TOO_LARGE, "source_record_id", "longer than %s bytes",
-                        "256");
+        return s_reject(p, ACC_ERR_TOO_LARGE, "source_record_id", "longer than %s bytes", "256");
     if (r->confidence > 100)
         return s_reject(p, ACC_ERR_INVALID, "confidence", "must be between 0 and 100%s", "");
     if (r->observed_at_ms != 0 &&
@@ -579,8 +578,8 @@ s_validate(intake_t *self, s_prep *p, int64_t now_ms)
 
     acc_errinfo_t uei = {{0}, {0}};
     if (url_len) {
-        acc_err err = acc_url_canonicalize(r->url, url_len, ACC_URL_CANONICAL,
-                                           &p->canonical_url, &uei);
+        acc_err err =
+            acc_url_canonicalize(r->url, url_len, ACC_URL_CANONICAL, &p->canonical_url, &uei);
         if (err != ACC_OK)
             return s_reject(p, err, "url", "%s", uei.msg[0] ? uei.msg : acc_strerror(err));
         /* Safe Browsing keeps a host like "%20a%20b" (escaped spaces or control bytes);
@@ -619,8 +618,7 @@ s_case_get(intake_t *self, acc_txn_t *txn, uint64_t ordinal, Accord__V1__Case **
 }
 
 static acc_err
-s_case_put(intake_t *self, acc_txn_t *txn, uint64_t ordinal, const Accord__V1__Case *c,
-           int flags)
+s_case_put(intake_t *self, acc_txn_t *txn, uint64_t ordinal, const Accord__V1__Case *c, int flags)
 {
     unsigned char k[8];
     acc_store_u64_be(ordinal, k);
@@ -662,8 +660,8 @@ s_attach(intake_t *self, acc_txn_t *txn, s_prep *p, uint64_t ordinal)
         if (!found)
             return ACC_ERR_INTERNAL;
     }
-    acc_err err = acc_case_number_format(self->cfg->agency, year, n, p->case_number,
-                                         sizeof p->case_number);
+    acc_err err =
+        acc_case_number_format(self->cfg->agency, year, n, p->case_number, sizeof p->case_number);
     if (err != ACC_OK)
         return err;
     if (self->n_attachments == self->cap_attachments) {
@@ -716,8 +714,8 @@ s_open_case(intake_t *self, acc_txn_t *txn, s_prep *p, uint64_t *out)
         return err;
     unsigned char ok[8];
     acc_store_u64_be(ordinal, ok);
-    if ((err = acc_store_put(txn, self->t_case_numbers, p->case_number, strlen(p->case_number),
-                             ok, 8, ACC_PUT_NOOVERWRITE)) != ACC_OK)
+    if ((err = acc_store_put(txn, self->t_case_numbers, p->case_number, strlen(p->case_number), ok,
+                             8, ACC_PUT_NOOVERWRITE)) != ACC_OK)
         return err == ACC_ERR_EXISTS ? ACC_ERR_STORE : err;
     if ((err = intake_index_put(self->pending, p->hash, ordinal)) != ACC_OK)
         return err;
@@ -988,8 +986,8 @@ s_apply_delivery(intake_t *self, acc_txn_t *txn, s_delivery *d)
             int is_measure = e->body_case == ACCORD__V1__ENVELOPE__BODY_MEASURE;
             if (is_measure ? role != ACC_ROLE_LEAD
                            : (role != ACC_ROLE_COORDINATING && role != ACC_ROLE_CHILD)) {
-                snprintf(why, sizeof why, "a %s may not send %s to this node",
-                         acc_role_name(role), is_measure ? "measures" : "measure updates");
+                snprintf(why, sizeof why, "a %s may not send %s to this node", acc_role_name(role),
+                         is_measure ? "measures" : "measure updates");
                 err = s_refuse(self, txn, d, i, why);
             } else {
                 Accord__V1__ReceivedEnvelope re;
@@ -1055,7 +1053,8 @@ s_submit_response(intake_t *self, const Accord__V1__Request *req, size_t reqi, a
     if (werr != ACC_OK) {
         char msg[256];
         snprintf(msg, sizeof msg, "%s: nothing of this request was stored; send it again later",
-                 werr == ACC_ERR_FULL ? "the store is full (disk or map limit)" : acc_strerror(werr));
+                 werr == ACC_ERR_FULL ? "the store is full (disk or map limit)"
+                                      : acc_strerror(werr));
         return intake_error_response(req->request_id,
                                      werr == ACC_ERR_FULL ? ACCORD__V1__CODE__CODE_RETRY
                                                           : ACCORD__V1__CODE__CODE_INTERNAL,
@@ -1267,18 +1266,19 @@ intake_prepare(intake_t *self, Accord__V1__Request *const *reqs, const char *con
         if (reqs[i]->body_case != ACCORD__V1__REQUEST__BODY_SUBMIT || resps[i])
             continue;
         if (reqs[i]->submit->n_reports > INTAKE_SUBMIT_MAX) {
-            resps[i] = intake_error_response(reqs[i]->request_id, ACCORD__V1__CODE__CODE_TOO_LARGE,
-                                             "submit.reports",
-                                             "more than 1000 reports in one request");
+            resps[i] =
+                intake_error_response(reqs[i]->request_id, ACCORD__V1__CODE__CODE_TOO_LARGE,
+                                      "submit.reports", "more than 1000 reports in one request");
             if (!resps[i])
                 goto nomem;
             continue;
         }
         char field[96];
         if (s_check_contacts(reqs[i]->submit, field, sizeof field) != 0) {
-            resps[i] = intake_error_response(reqs[i]->request_id, ACCORD__V1__CODE__CODE_INVALID,
-                                             field, "contact index out of range, or a contact "
-                                                    "field longer than 200 bytes");
+            resps[i] =
+                intake_error_response(reqs[i]->request_id, ACCORD__V1__CODE__CODE_INVALID, field,
+                                      "contact index out of range, or a contact "
+                                      "field longer than 200 bytes");
             if (!resps[i])
                 goto nomem;
             continue;
@@ -1349,8 +1349,7 @@ s_commit_submits(intake_t *self, intake_prepared_t *pr)
         self->attach_pending += self->n_attachments;
         self->last_write_ms = acc_loop_now_ms();
     } else {
-        acc_log_warn(TAG, "batch of %zu reports not stored: %s", self->n_preps,
-                     acc_strerror(werr));
+        acc_log_warn(TAG, "batch of %zu reports not stored: %s", self->n_preps, acc_strerror(werr));
     }
     acc_err err = ACC_OK;
     for (size_t i = 0; i < n; i++) {
@@ -1368,7 +1367,6 @@ s_commit_submits(intake_t *self, intake_prepared_t *pr)
     self->n_preps = 0;
     return err;
 }
-
 
 /* --- queries ------------------------------------------------------------------------ */
 
@@ -1413,8 +1411,8 @@ s_list(intake_t *self, const Accord__V1__Request *req)
         char list[1024], msg[1200];
         acc_config_category_list(self->cfg, list, sizeof list);
         snprintf(msg, sizeof msg, "unknown category '%.64s'; valid: %s", q->category, list);
-        return intake_error_response(req->request_id, ACCORD__V1__CODE__CODE_INVALID,
-                                     "category", msg);
+        return intake_error_response(req->request_id, ACCORD__V1__CODE__CODE_INVALID, "category",
+                                     msg);
     }
     size_t limit = q->limit ? q->limit : LIST_DEFAULT;
     if (limit > LIST_MAX)
@@ -1566,8 +1564,8 @@ s_get_case(intake_t *self, const Accord__V1__Request *req)
         acc_store_read_end(&txn);
         char msg[160];
         snprintf(msg, sizeof msg, "no case '%.100s' on this node", number);
-        return intake_error_response(req->request_id, ACCORD__V1__CODE__CODE_NOT_FOUND,
-                                     "number", msg);
+        return intake_error_response(req->request_id, ACCORD__V1__CODE__CODE_NOT_FOUND, "number",
+                                     msg);
     }
     if (err != ACC_OK || vl != 8)
         goto internal;

@@ -430,7 +430,6 @@ out:
     return rc;
 }
 
-
 /* What the receiving node adds to a report from a configured source: its trust (never
  * taken from the submitter), its default confidence, and an id when there is none. */
 static int

@@ -21,7 +21,7 @@
 #define TAG "intake"
 #define MAX_REQUESTS 256 /* requests per group commit */
 
-#define MAX_ROUNDS 64      /* batches per wake-up before timers get a turn */
+#define MAX_ROUNDS 64 /* batches per wake-up before timers get a turn */
 
 /* One group commit's worth of requests. */
 typedef struct {
@@ -159,11 +159,11 @@ s_recv_one(s_server *srv, void *sock, s_batch *b, size_t slot)
             b->reqs[slot] = (Accord__V1__Request *)m;
             b->socks[slot] = sock;
             /* The sender's identity is what the ZAP handler authenticated, nothing else. */
-            b->agencies[slot] = sock == srv->peers && acc_curve_msg_agency(&body, b->agency[slot],
-                                                                          sizeof b->agency[slot]) ==
-                                                             ACC_OK
-                                    ? b->agency[slot]
-                                    : NULL;
+            b->agencies[slot] =
+                sock == srv->peers && acc_curve_msg_agency(&body, b->agency[slot],
+                                                           sizeof b->agency[slot]) == ACC_OK
+                    ? b->agency[slot]
+                    : NULL;
         }
     }
     zmq_msg_close(&body);
@@ -258,8 +258,7 @@ s_finish(s_server *srv, s_batch *b)
             accord__v1__response__free_unpacked(b->resps[i], NULL);
         } else {
             s_reply_error(b->socks[i], &b->ids[i], b->reqs[i]->request_id,
-                          ACCORD__V1__CODE__CODE_RETRY,
-                          "", "node out of memory; retry later");
+                          ACCORD__V1__CODE__CODE_RETRY, "", "node out of memory; retry later");
         }
         accord__v1__request__free_unpacked(b->reqs[i], NULL);
         zmq_msg_close(&b->ids[i]);
@@ -310,7 +309,6 @@ s_on_maintain(acc_loop_t *loop, void *arg)
     intake_maintain(((s_server *)arg)->intake);
     return ACC_OK;
 }
-
 
 acc_err
 intake_server_run(const acc_config_t *cfg, void *zctx, acc_service_mode mode,
@@ -373,8 +371,8 @@ intake_server_run(const acc_config_t *cfg, void *zctx, acc_service_mode mode,
      * agency each message comes from. */
     char pub[ACC_CURVE_KEY_LEN + 1], sec[ACC_CURVE_KEY_LEN + 1];
     int have_keys = 0;
-    if (cfg->intake.bind[0] || (mode == ACC_SERVICE_TCP && cfg->intake_stream_bind &&
-                                cfg->intake_stream_bind[0])) {
+    if (cfg->intake.bind[0] ||
+        (mode == ACC_SERVICE_TCP && cfg->intake_stream_bind && cfg->intake_stream_bind[0])) {
         if ((err = acc_curve_load_keys(cfg->keys_dir, pub, sec, ei)) != ACC_OK)
             goto out;
         have_keys = 1;
@@ -428,7 +426,8 @@ intake_server_run(const acc_config_t *cfg, void *zctx, acc_service_mode mode,
     srv->worker_started = 1;
     if ((err = acc_loop_new(&loop)) != ACC_OK ||
         (err = acc_loop_add_socket(loop, srv->router, s_on_readable, srv)) != ACC_OK ||
-        (srv->peers && (err = acc_loop_add_socket(loop, srv->peers, s_on_readable, srv)) != ACC_OK) ||
+        (srv->peers &&
+         (err = acc_loop_add_socket(loop, srv->peers, s_on_readable, srv)) != ACC_OK) ||
         (err = acc_stream_server_attach(srv->stream, loop)) != ACC_OK ||
         (err = acc_loop_add_timer(loop, 60000, s_on_maintain, srv)) != ACC_OK ||
         (err = acc_loop_add_timer(loop, 1000, s_on_idle, srv)) != ACC_OK)

@@ -42,8 +42,8 @@ s_run(void *arg)
 {
     s_thread *t = arg;
     if (t->def)
-        t->err = acc_service_run(t->def, t->cfg, t->zctx, ACC_SERVICE_INPROC, &acc_main_stop,
-                                 &t->ei);
+        t->err =
+            acc_service_run(t->def, t->cfg, t->zctx, ACC_SERVICE_INPROC, &acc_main_stop, &t->ei);
     else
         t->err = intake_server_run(t->cfg, t->zctx, ACC_SERVICE_INPROC, &acc_main_stop, &t->ei);
     /* One service failing stops the node: a half-running node would accept work it cannot

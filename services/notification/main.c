@@ -1,5 +1,5 @@
-/* accord-notification — the notification service alone, in TCP mode (see notification.h): it consumes its
- * inputs' streams over CURVE and serves its own stream the same way. */
+/* accord-notification — the notification service alone, in TCP mode (see notification.h): it
+ * consumes its inputs' streams over CURVE and serves its own stream the same way. */
 #include "acc_main.h"
 #include "notification/notification.h"
 

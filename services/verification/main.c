@@ -1,5 +1,5 @@
-/* accord-verification — the verification service alone, in TCP mode (see verification.h): it consumes its
- * inputs' streams over CURVE and serves its own stream the same way. */
+/* accord-verification — the verification service alone, in TCP mode (see verification.h): it
+ * consumes its inputs' streams over CURVE and serves its own stream the same way. */
 #include "acc_main.h"
 #include "verification/verification.h"
 

@@ -19,8 +19,8 @@ static const acc_feed_tagmap_t s_tags[] = {{"phishing", "phishing-malware"}, {"f
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    acc_feed_opts_t opts = {.source = "fuzz", .category = "spam", .confidence = 30,
-                            .tags = s_tags, .n_tags = 2};
+    acc_feed_opts_t opts = {
+        .source = "fuzz", .category = "spam", .confidence = 30, .tags = s_tags, .n_tags = 2};
     acc_feed_t *feed = NULL;
     acc_errinfo_t ei;
     acc_errinfo_clear(&ei);

@@ -28,10 +28,10 @@ s_run(const char *pattern, size_t n, uint64_t *urls, size_t *count)
     json_t *p = memchr(pattern, '\0', n) ? NULL : json_stringn(pattern, n);
     if (!p)
         return ACC_ERR__COUNT;
-    json_t *doc = json_pack("{s:s, s:s, s:[{s:s, s:s, s:s, s:s, s:o}]}", "type", "bundle", "id",
-                            "bundle--5d0092c5-5f74-4287-9642-33f4c354e56d", "objects", "type",
-                            "indicator", "spec_version", "2.1", "id", S_ID, "pattern_type",
-                            "stix", "pattern", p);
+    json_t *doc =
+        json_pack("{s:s, s:s, s:[{s:s, s:s, s:s, s:s, s:o}]}", "type", "bundle", "id",
+                  "bundle--5d0092c5-5f74-4287-9642-33f4c354e56d", "objects", "type", "indicator",
+                  "spec_version", "2.1", "id", S_ID, "pattern_type", "stix", "pattern", p);
     if (!doc)
         abort();
     char *text = json_dumps(doc, 0);
@@ -61,8 +61,8 @@ s_run(const char *pattern, size_t n, uint64_t *urls, size_t *count)
                 abort();
             /* a pattern error says where; the only other one is a domain that cannot be
              * a host name */
-            bool pattern_err = strcmp(ei.field, S_ID ": pattern") == 0 &&
-                               strstr(ei.msg, " at character ") != NULL;
+            bool pattern_err =
+                strcmp(ei.field, S_ID ": pattern") == 0 && strstr(ei.msg, " at character ") != NULL;
             bool host_err = strcmp(ei.field, S_ID ": domain-name") == 0;
             if (rc == ACC_ERR_INVALID && !pattern_err && !host_err)
                 abort();

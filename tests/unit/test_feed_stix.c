@@ -261,7 +261,8 @@ static const char s_bundle[] =
     "{`type`: `url`, `id`: `" ID_SCO_URL "`, `value`: `http://xn--cskhvietcombank-8kb.vn/`},"
     "{`type`: `domain-name`, `id`: `" ID_SCO_DOM "`, `value`: `vietcombank-xacthuc.online`},"
     /* 15, 16, 17: not reports */
-    "{`type`: `malware`, `spec_version`: `2.1`, `id`: `malware--4af4b5a6-e28b-4adf-9eab-f8e7a9fcebda`,"
+    "{`type`: `malware`, `spec_version`: `2.1`, `id`: "
+    "`malware--4af4b5a6-e28b-4adf-9eab-f8e7a9fcebda`,"
     " `created`: `2026-11-01T00:00:00Z`, `modified`: `2026-11-01T00:00:00Z`,"
     " `name`: `Ứng dụng giả mạo VNeID`, `is_family`: false},"
     "{`type`: `relationship`, `spec_version`: `2.1`,"
@@ -318,8 +319,7 @@ test_bundle_realistic(void **state)
     assert_null(rs.res[k].r);
     assert_string_equal(rs.res[k].where, ID_BAD);
     assert_string_equal(rs.res[k].ei.field, ID_BAD ": pattern");
-    assert_string_equal(rs.res[k].ei.msg,
-                        "expected an object path but found ']' at character 42");
+    assert_string_equal(rs.res[k].ei.msg, "expected an object path but found ']' at character 42");
     k++;
     /* 10: embedded; labels and confidence of the observed-data; first_observed */
     s_assert_report(&rs.res[k], ID_OBS1, "https://tintuc24h-nong.info/");
@@ -424,13 +424,16 @@ test_bundle_checks(void **state)
     /* STIX 2.0: spec_version on the bundle, none on the objects */
     s_assert_rejected(
         "{" B21 ", `spec_version`: `2.0`, `objects`: [{`type`: `indicator`,"
-        " `id`: `indicator--6b1c3d2e-0a4f-4e5d-9c8b-7a6f5e4d3c2b`, `labels`: [`malicious-activity`],"
+        " `id`: `indicator--6b1c3d2e-0a4f-4e5d-9c8b-7a6f5e4d3c2b`, `labels`: "
+        "[`malicious-activity`],"
         " `pattern`: `[url:value = 'http://a.example/']`, `valid_from`: `2026-01-01T00:00:00Z`}]}",
-        ACC_ERR_INVALID, "spec_version", "not a STIX 2.1 bundle: the bundle's spec_version is '2.0'");
+        ACC_ERR_INVALID, "spec_version",
+        "not a STIX 2.1 bundle: the bundle's spec_version is '2.0'");
     /* ... and the same objects in a bundle without spec_version */
     s_assert_rejected(
         "{" B21 ", `objects`: [{`type`: `indicator`,"
-        " `id`: `indicator--6b1c3d2e-0a4f-4e5d-9c8b-7a6f5e4d3c2b`, `labels`: [`malicious-activity`],"
+        " `id`: `indicator--6b1c3d2e-0a4f-4e5d-9c8b-7a6f5e4d3c2b`, `labels`: "
+        "[`malicious-activity`],"
         " `pattern`: `[url:value = 'http://a.example/']`, `valid_from`: `2026-01-01T00:00:00Z`}]}",
         ACC_ERR_INVALID, "objects[0]", "'indicator' object without spec_version (STIX 2.0?)");
     s_assert_rejected("{" B21 ", `objects`: [{`type`: `identity`, `spec_version`: `2.0`}]}",
@@ -444,7 +447,8 @@ test_bundle_checks(void **state)
     s_assert_rejected("{" B21 ", `type`: `bundle`}", ACC_ERR_DECODE, "line 1, column 79",
                       "duplicate object key");
     s_assert_rejected("{" B21 "} trailing", ACC_ERR_DECODE, "line 1, column 81", "end of file");
-    s_assert_rejected("{" B21 ", `x`: `\xff\xfe`}", ACC_ERR_UTF8, "line 1, column 79", "unable to decode byte 0xff");
+    s_assert_rejected("{" B21 ", `x`: `\xff\xfe`}", ACC_ERR_UTF8, "line 1, column 79",
+                      "unable to decode byte 0xff");
     s_assert_rejected("{" B21 ", `x`: `\\u0000`}", ACC_ERR_DECODE, "line 1, column 86", "NUL");
 
     /* accepted: spec_version "2.1" on the bundle, no objects at all, custom types */
@@ -487,7 +491,8 @@ test_object_errors(void **state)
         /* 6 */ "{" IND_HEAD ", " IND_ID ", " GOOD_PATTERN ", `valid_from`: `yesterday`},"
         /* 7 */ "{" IND_HEAD ", " IND_ID ", " GOOD_PATTERN ", `confidence`: 101},"
         /* 8 */ "{" IND_HEAD ", " IND_ID ", " GOOD_PATTERN ", `confidence`: `high`},"
-        /* 9 */ "{" IND_HEAD ", " IND_ID ", `pattern`: `[domain-name:value = 'a.example@b.example']`},"
+        /* 9 */ "{" IND_HEAD ", " IND_ID
+        ", `pattern`: `[domain-name:value = 'a.example@b.example']`},"
         /* 10 */ "{" IND_HEAD ", " IND_ID ", " GOOD_PATTERN ", `revoked`: true},"
         /* 11 */ "{`type`: `observed-data`, `spec_version`: `2.1`,"
         " `id`: `observed-data--f4afc0b1-9d3c-4bea-8fbc-a3f2b4adfceb`, `object_refs`: `url--1`},"
@@ -692,7 +697,8 @@ test_patterns_invalid(void **state)
     } cases[] = {
         {"", "expected '[' or '(' but found the end of the pattern at character 1"},
         {"url:value = 'http://a/'", "expected '[' or '(' but found 'url' at character 1"},
-        {"[url:value = 'http://a/'", "expected ']' but found the end of the pattern at character 25"},
+        {"[url:value = 'http://a/'",
+         "expected ']' but found the end of the pattern at character 25"},
         {"[url:value = \"http://a/\"]", "unexpected character '\"' at character 14"},
         {"[url:value = 'http://a/]", "unterminated string at character 14"},
         {"[url:value = 'a\\nb']", "invalid escape in string (only \\' and \\\\) at character 16"},
@@ -705,8 +711,10 @@ test_patterns_invalid(void **state)
         {"[file:name LIKE 5]", "expected a string but found '5' at character 17"},
         {"[file:hashes.SHA-256 = 'x']",
          "property name 'SHA-256' has a hyphen and must be quoted at character 14"},
-        {"[url:value = 'a'] WITHIN 0 SECONDS", "a number of seconds must be positive at character 26"},
-        {"[url:value = 'a'] WITHIN 5 MINUTES", "expected SECONDS but found 'MINUTES' at character 28"},
+        {"[url:value = 'a'] WITHIN 0 SECONDS",
+         "a number of seconds must be positive at character 26"},
+        {"[url:value = 'a'] WITHIN 5 MINUTES",
+         "expected SECONDS but found 'MINUTES' at character 28"},
         {"[url:value = 'a'] REPEATS 2.5 TIMES",
          "expected a repeat count but found '2.5' at character 27"},
         {"[url:value = 'a'] START '2026-01-01T00:00:00Z' STOP t'2026-01-02T00:00:00Z'",
@@ -800,10 +808,10 @@ test_pattern_limits(void **state)
     pat[n++] = ']';
     pat[n] = '\0';
     assert_true(n <= 65536);
-    json_t *doc = json_pack("{s:s, s:s, s:[{s:s, s:s, s:s, s:s, s:s}]}", "type", "bundle", "id",
-                            "bundle--5d0092c5-5f74-4287-9642-33f4c354e56d", "objects", "type",
-                            "indicator", "spec_version", "2.1", "id", IND_WHERE, "pattern_type",
-                            "stix", "pattern", pat);
+    json_t *doc =
+        json_pack("{s:s, s:s, s:[{s:s, s:s, s:s, s:s, s:s}]}", "type", "bundle", "id",
+                  "bundle--5d0092c5-5f74-4287-9642-33f4c354e56d", "objects", "type", "indicator",
+                  "spec_version", "2.1", "id", IND_WHERE, "pattern_type", "stix", "pattern", pat);
     char *text = json_dumps(doc, 0);
     json_decref(doc);
     results rs;

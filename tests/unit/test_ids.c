@@ -19,10 +19,12 @@ test_uuid_roundtrip(void **state)
     char out[ACC_UUID_TEXT_LEN + 1];
     acc_uuid_format(&u, out);
     assert_string_equal(out, "0193a1b0-0000-7000-8000-0000000000aa");
-    const char *bad[] = {"", "0193a1b0-0000-7000-8000-0000000000a",
+    const char *bad[] = {"",
+                         "0193a1b0-0000-7000-8000-0000000000a",
                          "0193a1b0-0000-7000-8000-0000000000aaa",
                          "0193a1b0x0000-7000-8000-0000000000aa",
-                         "0193a1b0-0000-7000-8000-0000000000ag", "{193a1b0-0000-7000-8000-00000000}"};
+                         "0193a1b0-0000-7000-8000-0000000000ag",
+                         "{193a1b0-0000-7000-8000-00000000}"};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
         assert_int_equal(acc_uuid_parse(bad[i], strlen(bad[i]), &u), ACC_ERR_INVALID);
 }

@@ -182,10 +182,14 @@ test_text_key(void **state)
 {
     fixture *fx = *state;
     /* NFC vs NFD ("ệ" composed / decomposed) and different white space: one case. */
-    Accord__V1__Response *a =
-        s_submit_one(fx->intake, NULL, NULL, "Vi\xe1\xbb\x87t  Nam\tl\xe1\xbb\xab" "a", "scam");
-    Accord__V1__Response *b = s_submit_one(
-        fx->intake, NULL, NULL, " Vie\xcc\xa3\xcc\x82t Nam l\xe1\xbb\xab" "a ", "scam");
+    Accord__V1__Response *a = s_submit_one(fx->intake, NULL, NULL,
+                                           "Vi\xe1\xbb\x87t  Nam\tl\xe1\xbb\xab"
+                                           "a",
+                                           "scam");
+    Accord__V1__Response *b = s_submit_one(fx->intake, NULL, NULL,
+                                           " Vie\xcc\xa3\xcc\x82t Nam l\xe1\xbb\xab"
+                                           "a ",
+                                           "scam");
     assert_int_equal(s_result(a, 0)->outcome, ACCORD__V1__OUTCOME__OUTCOME_NEW_CASE);
     assert_int_equal(s_result(b, 0)->outcome, ACCORD__V1__OUTCOME__OUTCOME_ATTACHED);
     assert_string_equal(s_result(a, 0)->case_number, s_result(b, 0)->case_number);
@@ -442,9 +446,10 @@ test_attach_log_compaction(void **state)
                                             NULL);
     }
     /* 5 attachments to case 1, 2 to case 3, interleaved */
-    const char *att[] = {"http://COMPACT0.vn", "http://compact2.vn/?utm_source=a",
-                         "http://compact0.vn/#x", "http://compact0.vn:80/", "http://Compact2.VN",
-                         "http://compact0.vn/?fbclid=1", "http://compact0.vn./"};
+    const char *att[] = {"http://COMPACT0.vn",    "http://compact2.vn/?utm_source=a",
+                         "http://compact0.vn/#x", "http://compact0.vn:80/",
+                         "http://Compact2.VN",    "http://compact0.vn/?fbclid=1",
+                         "http://compact0.vn./"};
     for (size_t i = 0; i < sizeof att / sizeof *att; i++) {
         Accord__V1__Response *r = s_submit_one(fx->intake, NULL, att[i], NULL, "scam");
         assert_int_equal(s_result(r, 0)->outcome, ACCORD__V1__OUTCOME__OUTCOME_ATTACHED);
@@ -666,7 +671,8 @@ test_server_hostile_input(void **state)
     /* the over-long field-0 tag that poisons protobuf-c relays (PITFALLS) */
     s_expect_invalid(c, "\x80\x00", 2, ACCORD__V1__CODE__CODE_INVALID, NULL, "field number");
     /* a length running past the end */
-    s_expect_invalid(c, "\x52\x7f\x0a", 3, ACCORD__V1__CODE__CODE_INVALID, "submit", "past the end");
+    s_expect_invalid(c, "\x52\x7f\x0a", 3, ACCORD__V1__CODE__CODE_INVALID, "submit",
+                     "past the end");
     /* 10,000 levels of nesting (34 KB) */
     {
         size_t levels = 10000, len = 0;
@@ -783,7 +789,8 @@ test_server_lock(void **state)
     volatile sig_atomic_t stop2 = 0;
     acc_errinfo_t ei;
     acc_errinfo_clear(&ei);
-    assert_int_equal(intake_server_run(s.cfg, s.zctx, ACC_SERVICE_INPROC, &stop2, &ei), ACC_ERR_UNAVAILABLE);
+    assert_int_equal(intake_server_run(s.cfg, s.zctx, ACC_SERVICE_INPROC, &stop2, &ei),
+                     ACC_ERR_UNAVAILABLE);
     assert_non_null(strstr(ei.msg, "another intake"));
     acc_client_destroy(&c);
     s.stop = 1;

@@ -207,8 +207,7 @@ static acc_err
 s_put_kv(acc_txn_t *txn, void *arg)
 {
     kv_t *kv = arg;
-    return acc_store_put(txn, kv->t, kv->key, strlen(kv->key), kv->val, strlen(kv->val),
-                         kv->flags);
+    return acc_store_put(txn, kv->t, kv->key, strlen(kv->key), kv->val, strlen(kv->val), kv->flags);
 }
 
 static acc_err
@@ -272,8 +271,7 @@ test_get_missing(void **state)
     assert_int_equal(acc_store_read_begin(st, &txn), ACC_OK);
     assert_int_equal(acc_store_get(txn, s_table(st, "recs"), "nope", 4, &v, &vl),
                      ACC_ERR_NOT_FOUND);
-    assert_int_equal(acc_store_get(txn, s_table(st, "recs"), "", 0, &v, &vl),
-                     ACC_ERR_NOT_FOUND);
+    assert_int_equal(acc_store_get(txn, s_table(st, "recs"), "", 0, &v, &vl), ACC_ERR_NOT_FOUND);
     /* out-parameters untouched on failure */
     assert_ptr_equal(v, (const void *)&txn);
     assert_int_equal(vl, 77);
@@ -321,8 +319,8 @@ test_append(void **state)
 {
     fixture_t *fx = *state;
     acc_store_t *st = s_open(fx->dir, 0, 0);
-    put_range_t pr = {.t = s_table(st, "recs"), .first = 10, .n = 100, .vlen = 16,
-                      .flags = ACC_PUT_APPEND};
+    put_range_t pr = {
+        .t = s_table(st, "recs"), .first = 10, .n = 100, .vlen = 16, .flags = ACC_PUT_APPEND};
     assert_int_equal(acc_store_write(st, s_put_range, &pr), ACC_OK);
     pr.first = 110;
     assert_int_equal(acc_store_write(st, s_put_range, &pr), ACC_OK);
@@ -455,8 +453,8 @@ test_fn_error_stores_nothing(void **state)
 {
     fixture_t *fx = *state;
     acc_store_t *st = s_open(fx->dir, 0, 0);
-    put_range_t pr = {.t = s_table(st, "recs"), .first = 0, .n = 50, .vlen = 100,
-                      .fail_with = ACC_ERR_INVALID};
+    put_range_t pr = {
+        .t = s_table(st, "recs"), .first = 0, .n = 50, .vlen = 100, .fail_with = ACC_ERR_INVALID};
     assert_int_equal(acc_store_write(st, s_put_range, &pr), ACC_ERR_INVALID);
     assert_int_equal(pr.runs, 1);
     assert_int_equal(s_count(st, "recs"), 0);

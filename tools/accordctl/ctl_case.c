@@ -109,8 +109,8 @@ s_list(ctl_t *ctx, int argc, char **argv)
         char *end;
         long long v = strtoll(limit_s, &end, 10);
         if (*end || v < 1 || v > 100000000) {
-            ctl_err("--limit: %s", ACC_TR(ctx->lang, "must be a positive number",
-                                          "phải là số nguyên dương"));
+            ctl_err("--limit: %s",
+                    ACC_TR(ctx->lang, "must be a positive number", "phải là số nguyên dương"));
             return CTL_BAD_INPUT;
         }
         limit = (uint64_t)v;
@@ -124,7 +124,8 @@ s_list(ctl_t *ctx, int argc, char **argv)
     for (;;) {
         uint64_t want = limit ? limit - shown : 1000;
         Accord__V1__Response *resp = NULL;
-        if ((rc = s_page(ctx, status, category, (uint32_t)(want > 1000 ? 1000 : want), after, &resp)))
+        if ((rc = s_page(ctx, status, category, (uint32_t)(want > 1000 ? 1000 : want), after,
+                         &resp)))
             break;
         const Accord__V1__CaseList *cl = resp->cases;
         if (!header) {
@@ -148,8 +149,8 @@ s_list(ctl_t *ctx, int argc, char **argv)
                 acc_import_format_rfc3339(c->last_reported_ms, t, sizeof t);
                 t[19] = '\0';
                 printf("%-28s %-10s %-18s %7llu  %-20s %s\n", c->number,
-                       acc_case_status_name(c->status), c->category,
-                       (unsigned long long)c->reports, t, c->content_key);
+                       acc_case_status_name(c->status), c->category, (unsigned long long)c->reports,
+                       t, c->content_key);
             }
         }
         int more = cl->more && cl->n_cases > 0;
@@ -184,7 +185,8 @@ s_report_json(const Accord__V1__StoredReport *sr)
                             r->description[0] ? json_string(r->description) : json_null());
         json_object_set_new(o, "source", json_string(r->source));
         json_object_set_new(o, "source_record_id",
-                            r->source_record_id[0] ? json_string(r->source_record_id) : json_null());
+                            r->source_record_id[0] ? json_string(r->source_record_id)
+                                                   : json_null());
         json_object_set_new(o, "confidence", json_integer(r->confidence));
         json_object_set_new(o, "trust", r->trust[0] ? json_string(r->trust) : json_null());
         json_object_set_new(o, "observed_at", s_time(r->observed_at_ms));
@@ -226,7 +228,8 @@ s_show(ctl_t *ctx, int argc, char **argv)
     if (err != ACC_OK)
         return ctl_unreachable(ctx, err);
     if (!resp->status || resp->status->code != ACCORD__V1__CODE__CODE_OK ||
-        resp->body_case != ACCORD__V1__RESPONSE__BODY_CASE_DETAIL || !resp->case_detail->case_info) {
+        resp->body_case != ACCORD__V1__RESPONSE__BODY_CASE_DETAIL ||
+        !resp->case_detail->case_info) {
         rc = ctl_status_exit(ctx, resp->status);
         accord__v1__response__free_unpacked(resp, NULL);
         return rc;
@@ -248,10 +251,12 @@ s_show(ctl_t *ctx, int argc, char **argv)
         acc_import_format_rfc3339(c->first_reported_ms, t1, sizeof t1);
         acc_import_format_rfc3339(c->last_reported_ms, t2, sizeof t2);
         printf("%s %s\n", ACC_TR(ctx->lang, "case", "hồ sơ"), c->number);
-        printf("  %-16s %s\n", ACC_TR(ctx->lang, "status", "trạng thái"), acc_case_status_name(c->status));
+        printf("  %-16s %s\n", ACC_TR(ctx->lang, "status", "trạng thái"),
+               acc_case_status_name(c->status));
         printf("  %-16s %s\n", ACC_TR(ctx->lang, "category", "loại"), c->category);
         printf("  %-16s %s\n", ACC_TR(ctx->lang, "content key", "khóa nội dung"), c->content_key);
-        printf("  %-16s %llu\n", ACC_TR(ctx->lang, "reports", "số tin"), (unsigned long long)c->reports);
+        printf("  %-16s %llu\n", ACC_TR(ctx->lang, "reports", "số tin"),
+               (unsigned long long)c->reports);
         printf("  %-16s %s\n", ACC_TR(ctx->lang, "first reported", "tin đầu tiên"), t1);
         printf("  %-16s %s\n", ACC_TR(ctx->lang, "last reported", "tin gần nhất"), t2);
         printf("%s:\n", ACC_TR(ctx->lang, "reports", "các tin phản ánh"));
@@ -265,7 +270,8 @@ s_show(ctl_t *ctx, int argc, char **argv)
             if (r && r->url[0])
                 printf("      url: %s\n", r->url);
             if (r && r->description[0])
-                printf("      %s: %.200s\n", ACC_TR(ctx->lang, "description", "mô tả"), r->description);
+                printf("      %s: %.200s\n", ACC_TR(ctx->lang, "description", "mô tả"),
+                       r->description);
         }
         if (d->reports_omitted)
             printf("  (%llu %s)\n", (unsigned long long)d->reports_omitted,

@@ -57,7 +57,8 @@ int
 ctl_unreachable(ctl_t *ctx, acc_err err)
 {
     ctl_err("%s (%s)",
-            ACC_TR(ctx->lang, "the node does not answer: is it running? (make run, accord-node -c ...)",
+            ACC_TR(ctx->lang,
+                   "the node does not answer: is it running? (make run, accord-node -c ...)",
                    "nút không trả lời: nút đã chạy chưa? (make run, accord-node -c ...)"),
             acc_strerror(err));
     return CTL_FAIL;
@@ -95,8 +96,8 @@ ctl_connect(ctl_t *ctx)
     acc_errinfo_t ei;
     acc_errinfo_clear(&ei);
     /* Responses may be larger than requests (a case with many reports): allow 4x. */
-    acc_err err = acc_client_new(ep, (size_t)ctx->cfg->limits.message_max_bytes * 4,
-                                 &ctx->client, &ei);
+    acc_err err =
+        acc_client_new(ep, (size_t)ctx->cfg->limits.message_max_bytes * 4, &ctx->client, &ei);
     if (err != ACC_OK)
         return ctl_unreachable(ctx, err);
     return 0;
@@ -157,8 +158,9 @@ ctl_status_exit(ctl_t *ctx, const Accord__V1__Status *st)
     case ACCORD__V1__CODE__CODE_NOT_FOUND:
         return CTL_BAD_INPUT;
     case ACCORD__V1__CODE__CODE_RETRY:
-        ctl_err("%s", ACC_TR(ctx->lang, "the node cannot store now; nothing was stored, try again later",
-                             "nút tạm thời không lưu được; chưa có gì được lưu, hãy thử lại sau"));
+        ctl_err("%s",
+                ACC_TR(ctx->lang, "the node cannot store now; nothing was stored, try again later",
+                       "nút tạm thời không lưu được; chưa có gì được lưu, hãy thử lại sau"));
         return CTL_FAIL;
     default:
         return CTL_FAIL;

@@ -50,8 +50,10 @@ ctl_cmd_init(ctl_t *ctx, int argc, char **argv)
         }
     }
     if (!dir || !agency) {
-        ctl_err("%s", ACC_TR(ctx->lang, "usage: accordctl init DIR --agency ID [--name NAME] [--port-base N]",
-                             "cách dùng: accordctl init THƯ_MỤC --agency MÃ [--name TÊN] [--port-base N]"));
+        ctl_err(
+            "%s",
+            ACC_TR(ctx->lang, "usage: accordctl init DIR --agency ID [--name NAME] [--port-base N]",
+                   "cách dùng: accordctl init THƯ_MỤC --agency MÃ [--name TÊN] [--port-base N]"));
         return CTL_BAD_INPUT;
     }
     int port_base = 0;
@@ -70,7 +72,8 @@ ctl_cmd_init(ctl_t *ctx, int argc, char **argv)
     char *text = NULL;
     acc_err err = acc_config_render(agency, name ? name : agency, port_base, &text, &ei);
     if (err != ACC_OK) {
-        ctl_err("%s: %s", ei.field[0] ? ei.field : "--agency", ei.msg[0] ? ei.msg : acc_strerror(err));
+        ctl_err("%s: %s", ei.field[0] ? ei.field : "--agency",
+                ei.msg[0] ? ei.msg : acc_strerror(err));
         return CTL_BAD_INPUT;
     }
     int rc = CTL_FAIL;
@@ -81,8 +84,9 @@ ctl_cmd_init(ctl_t *ctx, int argc, char **argv)
     }
     snprintf(path, sizeof path, "%s/node.cfg", dir);
     if (access(path, F_OK) == 0) {
-        ctl_err("'%s' %s", path, ACC_TR(ctx->lang, "exists already: this directory holds a node",
-                                         "đã tồn tại: thư mục này đã có một nút"));
+        ctl_err("'%s' %s", path,
+                ACC_TR(ctx->lang, "exists already: this directory holds a node",
+                       "đã tồn tại: thư mục này đã có một nút"));
         rc = CTL_BAD_INPUT;
         goto out;
     }

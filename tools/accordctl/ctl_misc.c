@@ -39,8 +39,8 @@ ctl_cmd_status(ctl_t *ctx, int argc, char **argv)
     req.body_case = ACCORD__V1__REQUEST__BODY_PING;
     req.ping = &ping;
     Accord__V1__Response *resp = NULL;
-    acc_err err = acc_client_call(ctx->client, &req, ctx->timeout_ms < 5000 ? ctx->timeout_ms : 5000,
-                                  &resp, NULL);
+    acc_err err = acc_client_call(ctx->client, &req,
+                                  ctx->timeout_ms < 5000 ? ctx->timeout_ms : 5000, &resp, NULL);
     if (err != ACC_OK)
         return ctl_unreachable(ctx, err);
     if (!resp->status || resp->status->code != ACCORD__V1__CODE__CODE_OK ||

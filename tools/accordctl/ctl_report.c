@@ -156,7 +156,6 @@ s_reject(s_import *im, const char *where, const char *field, const char *msg)
                 field && *field ? ": " : "", msg);
 }
 
-
 /* Wait for one answer and account for it. Returns 0 or an exit code. */
 static int
 s_receive(s_import *im)
@@ -318,14 +317,14 @@ s_import_file(ctl_t *ctx, int argc, char **argv, int feed)
         }
     }
     if (!file || (feed && (!fmt_s || !src))) {
-        ctl_err("%s", feed ? ACC_TR(ctx->lang,
-                                    "usage: accordctl feed import FILE --format FORMAT --source "
-                                    "NAME [--category CAT] [--confidence N]",
-                                    "cách dùng: accordctl feed import TỆP --format ĐỊNH_DẠNG "
-                                    "--source NGUỒN [--category LOẠI] [--confidence N]")
-                           : ACC_TR(ctx->lang,
-                                    "usage: accordctl report import FILE [--format jsonl|csv]",
-                                    "cách dùng: accordctl report import TỆP [--format jsonl|csv]"));
+        ctl_err("%s",
+                feed ? ACC_TR(ctx->lang,
+                              "usage: accordctl feed import FILE --format FORMAT --source "
+                              "NAME [--category CAT] [--confidence N]",
+                              "cách dùng: accordctl feed import TỆP --format ĐỊNH_DẠNG "
+                              "--source NGUỒN [--category LOẠI] [--confidence N]")
+                     : ACC_TR(ctx->lang, "usage: accordctl report import FILE [--format jsonl|csv]",
+                              "cách dùng: accordctl report import TỆP [--format jsonl|csv]"));
         return CTL_BAD_INPUT;
     }
     acc_feed_format fmt = ACC_FEED_UNKNOWN;
@@ -352,8 +351,8 @@ s_import_file(ctl_t *ctx, int argc, char **argv, int feed)
         char *end;
         long v = strtol(conf_s, &end, 10);
         if (*end || v < 0 || v > 100) {
-            ctl_err("--confidence: %s", ACC_TR(ctx->lang, "must be a number from 0 to 100",
-                                               "phải là số từ 0 đến 100"));
+            ctl_err("--confidence: %s",
+                    ACC_TR(ctx->lang, "must be a number from 0 to 100", "phải là số từ 0 đến 100"));
             return CTL_BAD_INPUT;
         }
         confidence = (uint32_t)v;
@@ -487,8 +486,9 @@ ctl_cmd_feed(ctl_t *ctx, int argc, char **argv)
 {
     if (argc >= 2 && strcmp(argv[1], "import") == 0)
         return s_import_file(ctx, argc, argv, 1);
-    ctl_err("%s", ACC_TR(ctx->lang, "usage: accordctl feed import FILE --format FORMAT --source NAME",
-                         "cách dùng: accordctl feed import TỆP --format ĐỊNH_DẠNG --source NGUỒN"));
+    ctl_err("%s",
+            ACC_TR(ctx->lang, "usage: accordctl feed import FILE --format FORMAT --source NAME",
+                   "cách dùng: accordctl feed import TỆP --format ĐỊNH_DẠNG --source NGUỒN"));
     return CTL_BAD_INPUT;
 }
 
