@@ -17,6 +17,11 @@
 #define MAX_TABLES 32
 #define MAX_INPUTS 8
 #define DRAIN_MAX 64 /* control requests handled per wake-up */
+/* Short long-polls: a fetch lost with a producer that was killed is resent after wait +
+ * grace, so these bound how long a consumer stalls after its producer restarts (separate
+ * processes); an idle consumer costs one small fetch every 2 s. */
+#define S_FETCH_WAIT_MS 2000
+#define S_FETCH_GRACE_MS 1000
 
 typedef struct {
     acc_service_t *svc;
@@ -458,6 +463,8 @@ acc_service_run(const acc_service_def_t *def, const acc_config_t *cfg, void *zct
         if ((err = acc_stream_consumer_new(zctx, tcp, *in, over_tcp ? curve : NULL,
                                            acc_service_cursor(svc, *in), s_apply, si, &si->consumer,
                                            ei)) != ACC_OK ||
+            (err = acc_stream_consumer_set_wait(si->consumer, S_FETCH_WAIT_MS,
+                                                S_FETCH_GRACE_MS)) != ACC_OK ||
             (err = acc_stream_consumer_attach(si->consumer, loop)) != ACC_OK)
             goto out;
     }
