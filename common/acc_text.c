@@ -24,8 +24,21 @@ acc_text_utf8_valid(const char *s, size_t len)
     /* NUL is valid UTF-8 but truncates every C string that carries it later on. */
     if (memchr(s, '\0', len))
         return false;
+    /* Most fields (ids, URLs, categories) are ASCII: skip the ASCII prefix eight bytes at a
+     * time and let u8_check see only the rest. */
+    size_t i = 0;
+    for (; i + 8 <= len; i += 8) {
+        uint64_t w;
+        memcpy(&w, s + i, 8);
+        if (w & 0x8080808080808080ULL)
+            break;
+    }
+    while (i < len && !((unsigned char)s[i] & 0x80))
+        i++;
+    if (i == len)
+        return true;
     /* u8_check rejects overlong forms, surrogates and code points above U+10FFFF. */
-    return u8_check((const uint8_t *)s, len) == NULL;
+    return u8_check((const uint8_t *)s + i, len - i) == NULL;
 }
 
 static bool
