@@ -463,8 +463,8 @@ acc_service_run(const acc_service_def_t *def, const acc_config_t *cfg, void *zct
         if ((err = acc_stream_consumer_new(zctx, tcp, *in, over_tcp ? curve : NULL,
                                            acc_service_cursor(svc, *in), s_apply, si, &si->consumer,
                                            ei)) != ACC_OK ||
-            (err = acc_stream_consumer_set_wait(si->consumer, S_FETCH_WAIT_MS,
-                                                S_FETCH_GRACE_MS)) != ACC_OK ||
+            (err = acc_stream_consumer_set_wait(si->consumer, S_FETCH_WAIT_MS, S_FETCH_GRACE_MS)) !=
+                ACC_OK ||
             (err = acc_stream_consumer_attach(si->consumer, loop)) != ACC_OK)
             goto out;
     }
