@@ -37,7 +37,7 @@ s_config(const char *dir, const char *extra)
     FILE *f = fopen(path, "w");
     assert_non_null(f);
     fprintf(f, "agency = \"t-agency\";\ndata_dir = \"data\";\nlog_level = \"warn\";\n%s\n",
-            extra ? extra : "intake = { bind = \"\"; };");
+            extra ? extra : "intake = { bind = \"\"; };\nhttp = { bind = \"\"; };");
     fclose(f);
     acc_config_t *cfg = NULL;
     acc_errinfo_t ei;
