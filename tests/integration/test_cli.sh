@@ -278,6 +278,16 @@ check_eq "after kill -9: all numbers distinct" \
     "$(jget "$(ctl "$N" case list --json)" 'length')" \
     "$(jget "$(ctl "$N" case list --json)" '[.[].number] | unique | length')"
 
+# What a reporter wrote is shown to operators, but never as terminal control sequences.
+ESC=$'\e'
+run ctl "$N" report submit --url 'http://escape.example/' --category scam \
+    --description "before${ESC}[2J${ESC}]0;owned${ESC}\\after"
+ECASE=$OUT
+run ctl "$N" case show "$ECASE"
+check_rc "case show with control characters in a description: exit 0" 0
+check "case show prints no escape character" bash -c '! grep -q $'"'"'\e'"'"' <<<"$1"' _ "$OUT"
+check_match "case show still prints the rest of the description" "before.*after" "$OUT"
+
 node_stop "$N"
 check_eq "final stop: exit 0" 0 "$?"
 done_testing

@@ -91,4 +91,26 @@ const struct acc_feed_tagmap *ctl_tag_map(ctl_t *ctx, size_t *n);
  * into *@out and return 1; print an error and return -1 when the value is missing. */
 int ctl_opt(int argc, char **argv, int *i, const char *name, const char **out);
 
+/*
+ * ctl_call — send @req over @c and wait for a successful answer carrying body @body.
+ * Returns 0 with *@out set (the caller frees it), or an exit code with the error printed.
+ * @service names the service for messages; NULL means the node's intake (an unreachable
+ * node is then reported by ctl_unreachable). A note added to a successful answer (a
+ * shortened list) goes to stderr.
+ */
+int ctl_call(ctl_t *ctx, acc_client_t *c, const char *service, Accord__V1__Request *req,
+             int timeout_ms, int body, Accord__V1__Response **out);
+
+/* Output helpers. Text from a node is printed through ctl_out, which blanks control
+ * characters, so that a report cannot send escape codes to the operator's terminal. */
+struct json_t;
+struct json_t *ctl_json_time(int64_t ms);              /* RFC 3339 UTC, null when unset */
+struct json_t *ctl_json_str_or_null(const char *s);    /* null when empty */
+struct json_t *ctl_json_str(const char *s);            /* a string even if not UTF-8 */
+void ctl_time_text(int64_t ms, char *buf, size_t len); /* "...Z" without ms, "-" when unset */
+void ctl_json_print(struct json_t *o);                 /* compact, one line */
+int ctl_out(const char *s);                            /* returns the characters written */
+void ctl_col(const char *s, int width);                /* left-aligned in @width characters + " " */
+void ctl_kv(const char *label, const char *value);     /* "  LABEL             VALUE" */
+
 #endif

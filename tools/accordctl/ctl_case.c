@@ -9,16 +9,6 @@
 #include "ctl.h"
 
 static json_t *
-s_time(int64_t ms)
-{
-    if (ms <= 0)
-        return json_null();
-    char b[40];
-    acc_import_format_rfc3339(ms, b, sizeof b);
-    return json_string(b);
-}
-
-static json_t *
 s_case_json(const Accord__V1__Case *c)
 {
     json_t *o = json_object();
@@ -28,33 +18,9 @@ s_case_json(const Accord__V1__Case *c)
     json_object_set_new(o, "content_key", json_string(c->content_key));
     json_object_set_new(o, "url", c->url[0] ? json_string(c->url) : json_null());
     json_object_set_new(o, "reports", json_integer((json_int_t)c->reports));
-    json_object_set_new(o, "first_reported", s_time(c->first_reported_ms));
-    json_object_set_new(o, "last_reported", s_time(c->last_reported_ms));
+    json_object_set_new(o, "first_reported", ctl_json_time(c->first_reported_ms));
+    json_object_set_new(o, "last_reported", ctl_json_time(c->last_reported_ms));
     return o;
-}
-
-/* Print @s left-aligned in @width columns and one space: columns are counted in characters
- * (UTF-8 code points), not bytes, so Vietnamese headers line up. */
-static void
-s_pad(const char *s, int width)
-{
-    int chars = 0;
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
-        if ((*p & 0xc0) != 0x80)
-            chars++;
-    fputs(s, stdout);
-    for (int i = chars; i < width; i++)
-        putchar(' ');
-    putchar(' ');
-}
-
-static void
-s_print_json(json_t *o)
-{
-    char *s = json_dumps(o, JSON_COMPACT);
-    if (s)
-        printf("%s\n", s);
-    free(s);
 }
 
 /* Fetch one page of cases; the caller frees *out. Returns an exit code (0 = ok). */
@@ -70,18 +36,8 @@ s_page(ctl_t *ctx, const char *status, const char *category, uint32_t limit, uin
     q.after_ordinal = after;
     req.body_case = ACCORD__V1__REQUEST__BODY_LIST_CASES;
     req.list_cases = &q;
-    Accord__V1__Response *resp = NULL;
-    acc_err err = acc_client_call(ctx->client, &req, ctx->timeout_ms, &resp, NULL);
-    if (err != ACC_OK)
-        return ctl_unreachable(ctx, err);
-    if (!resp->status || resp->status->code != ACCORD__V1__CODE__CODE_OK ||
-        resp->body_case != ACCORD__V1__RESPONSE__BODY_CASES) {
-        int rc = ctl_status_exit(ctx, resp->status);
-        accord__v1__response__free_unpacked(resp, NULL);
-        return rc;
-    }
-    *out = resp;
-    return 0;
+    return ctl_call(ctx, ctx->client, NULL, &req, ctx->timeout_ms, ACCORD__V1__RESPONSE__BODY_CASES,
+                    out);
 }
 
 static int
@@ -131,11 +87,11 @@ s_list(ctl_t *ctx, int argc, char **argv)
         if (!header) {
             /* The header only once the node has answered: no table above an error. */
             header = 1;
-            s_pad(ACC_TR(ctx->lang, "NUMBER", "SỐ HỒ SƠ"), 28);
-            s_pad(ACC_TR(ctx->lang, "STATUS", "TRẠNG THÁI"), 10);
-            s_pad(ACC_TR(ctx->lang, "CATEGORY", "LOẠI"), 18);
-            s_pad(ACC_TR(ctx->lang, "REPORTS", "SỐ TIN"), 8);
-            s_pad(ACC_TR(ctx->lang, "LAST REPORTED", "TIN GẦN NHẤT"), 20);
+            ctl_col(ACC_TR(ctx->lang, "NUMBER", "SỐ HỒ SƠ"), 28);
+            ctl_col(ACC_TR(ctx->lang, "STATUS", "TRẠNG THÁI"), 10);
+            ctl_col(ACC_TR(ctx->lang, "CATEGORY", "LOẠI"), 18);
+            ctl_col(ACC_TR(ctx->lang, "REPORTS", "SỐ TIN"), 8);
+            ctl_col(ACC_TR(ctx->lang, "LAST REPORTED", "TIN GẦN NHẤT"), 20);
             printf("%s\n", ACC_TR(ctx->lang, "CONTENT", "NỘI DUNG"));
         }
         for (size_t i = 0; i < cl->n_cases; i++) {
@@ -159,7 +115,7 @@ s_list(ctl_t *ctx, int argc, char **argv)
             break;
     }
     if (!rc && json)
-        s_print_json(arr);
+        ctl_json_print(arr);
     else if (!rc)
         printf("%s: %llu\n", ACC_TR(ctx->lang, "cases", "số hồ sơ"), (unsigned long long)shown);
     json_decref(arr);
@@ -173,7 +129,7 @@ s_report_json(const Accord__V1__StoredReport *sr)
     json_t *o = json_object();
     json_object_set_new(o, "id", json_string(r ? r->id : ""));
     json_object_set_new(o, "seq", json_integer((json_int_t)sr->seq));
-    json_object_set_new(o, "received_at", s_time(sr->received_at_ms));
+    json_object_set_new(o, "received_at", ctl_json_time(sr->received_at_ms));
     json_object_set_new(o, "opened_case", json_boolean(sr->opened_case));
     /* Only whether the reporter left contact details: the details stay in intake's store. */
     json_object_set_new(o, "has_contact", json_boolean(sr->has_contact));
@@ -189,7 +145,7 @@ s_report_json(const Accord__V1__StoredReport *sr)
                                                    : json_null());
         json_object_set_new(o, "confidence", json_integer(r->confidence));
         json_object_set_new(o, "trust", r->trust[0] ? json_string(r->trust) : json_null());
-        json_object_set_new(o, "observed_at", s_time(r->observed_at_ms));
+        json_object_set_new(o, "observed_at", ctl_json_time(r->observed_at_ms));
     }
     return o;
 }
@@ -224,15 +180,14 @@ s_show(ctl_t *ctx, int argc, char **argv)
     req.body_case = ACCORD__V1__REQUEST__BODY_GET_CASE;
     req.get_case = &q;
     Accord__V1__Response *resp = NULL;
-    acc_err err = acc_client_call(ctx->client, &req, ctx->timeout_ms, &resp, NULL);
-    if (err != ACC_OK)
-        return ctl_unreachable(ctx, err);
-    if (!resp->status || resp->status->code != ACCORD__V1__CODE__CODE_OK ||
-        resp->body_case != ACCORD__V1__RESPONSE__BODY_CASE_DETAIL ||
-        !resp->case_detail->case_info) {
-        rc = ctl_status_exit(ctx, resp->status);
-        accord__v1__response__free_unpacked(resp, NULL);
+    if ((rc = ctl_call(ctx, ctx->client, NULL, &req, ctx->timeout_ms,
+                       ACCORD__V1__RESPONSE__BODY_CASE_DETAIL, &resp)))
         return rc;
+    if (!resp->case_detail->case_info) {
+        ctl_err("%s",
+                ACC_TR(ctx->lang, "the node answered without the case", "nút trả lời thiếu hồ sơ"));
+        accord__v1__response__free_unpacked(resp, NULL);
+        return CTL_FAIL;
     }
     const Accord__V1__CaseDetail *d = resp->case_detail;
     const Accord__V1__Case *c = d->case_info;
@@ -244,7 +199,7 @@ s_show(ctl_t *ctx, int argc, char **argv)
         json_object_set_new(o, "reports_list", arr);
         json_object_set_new(o, "reports_omitted", json_integer((json_int_t)d->reports_omitted));
         ctl_case_timeline(ctx, c->number, o);
-        s_print_json(o);
+        ctl_json_print(o);
         json_decref(o);
     } else {
         char t1[40], t2[40];
@@ -265,13 +220,21 @@ s_show(ctl_t *ctx, int argc, char **argv)
             const Accord__V1__Report *r = sr->report;
             char t[40];
             acc_import_format_rfc3339(sr->received_at_ms, t, sizeof t);
-            printf("  - %s  %s  %s=%s\n", t, r ? r->id : "", ACC_TR(ctx->lang, "source", "nguồn"),
-                   r && r->source[0] ? r->source : "-");
-            if (r && r->url[0])
-                printf("      url: %s\n", r->url);
-            if (r && r->description[0])
-                printf("      %s: %.200s\n", ACC_TR(ctx->lang, "description", "mô tả"),
-                       r->description);
+            printf("  - %s  %s  %s=", t, r ? r->id : "", ACC_TR(ctx->lang, "source", "nguồn"));
+            ctl_out(r && r->source[0] ? r->source : "-");
+            putchar('\n');
+            if (r && r->url[0]) {
+                fputs("      url: ", stdout);
+                ctl_out(r->url);
+                putchar('\n');
+            }
+            if (r && r->description[0]) {
+                char d200[201];
+                snprintf(d200, sizeof d200, "%s", r->description);
+                printf("      %s: ", ACC_TR(ctx->lang, "description", "mô tả"));
+                ctl_out(d200);
+                putchar('\n');
+            }
         }
         if (d->reports_omitted)
             printf("  (%llu %s)\n", (unsigned long long)d->reports_omitted,

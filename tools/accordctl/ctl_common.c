@@ -1,11 +1,14 @@
 /* accordctl: shared helpers (config, connection, error output). */
 #include <fcntl.h>
+#include <jansson.h>
+#include <stdlib.h>
 #include <stdarg.h>
 #include <sys/file.h>
 #include <unistd.h>
 #include <string.h>
 
 #include "acc_feed.h"
+#include "acc_import.h"
 #include "ctl.h"
 
 void
@@ -172,4 +175,132 @@ ctl_tag_map(ctl_t *ctx, size_t *n)
 {
     *n = ctx->cfg ? ctx->cfg->n_feed_tags : 0;
     return ctx->cfg ? ctx->cfg->feed_tags : NULL;
+}
+
+/* --- output helpers shared by the commands ------------------------------------------ */
+
+json_t *
+ctl_json_time(int64_t ms)
+{
+    if (ms <= 0)
+        return json_null();
+    char b[40];
+    acc_import_format_rfc3339(ms, b, sizeof b);
+    return json_string(b);
+}
+
+/* A string for JSON: null when empty (proto3 cannot tell empty from absent). */
+json_t *
+ctl_json_str_or_null(const char *s)
+{
+    return s && s[0] ? json_string(s) : json_null();
+}
+
+/* A JSON string even when @s is not valid UTF-8 (jansson refuses those: the node checks
+ * its text, but a NULL member would make a hole in the output). */
+json_t *
+ctl_json_str(const char *s)
+{
+    json_t *j = json_string(s ? s : "");
+    return j ? j : json_string("");
+}
+
+/* "YYYY-MM-DDTHH:MM:SSZ" (no milliseconds: for people), or "-" when unset. */
+void
+ctl_time_text(int64_t ms, char *buf, size_t len)
+{
+    if (ms <= 0) {
+        snprintf(buf, len, "-");
+        return;
+    }
+    char b[40];
+    acc_import_format_rfc3339(ms, b, sizeof b);
+    snprintf(buf, len, "%.19sZ", b);
+}
+
+void
+ctl_json_print(json_t *o)
+{
+    char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
+    if (s)
+        printf("%s\n", s);
+    free(s);
+}
+
+/* Write @s to stdout with C0 controls, DEL and C1 controls (U+0080..U+009F) as spaces;
+ * returns the number of characters (code points) written. */
+int
+ctl_out(const char *s)
+{
+    int chars = 0;
+    for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
+        if (*p < 0x20 || *p == 0x7f) {
+            putchar(' ');
+        } else if (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) {
+            putchar(' ');
+            p++;
+        } else {
+            putchar(*p);
+            if ((*p & 0xc0) == 0x80)
+                continue; /* a continuation byte: same character */
+        }
+        chars++;
+    }
+    return chars;
+}
+
+/* @s (cleaned) left-aligned in @width characters, then one space. */
+void
+ctl_col(const char *s, int width)
+{
+    for (int i = ctl_out(s); i < width; i++)
+        putchar(' ');
+    putchar(' ');
+}
+
+/* "  LABEL           VALUE\n" for the key-value blocks. */
+void
+ctl_kv(const char *label, const char *value)
+{
+    fputs("  ", stdout);
+    ctl_col(label, 18);
+    ctl_out(value);
+    putchar('\n');
+}
+
+int
+ctl_call(ctl_t *ctx, acc_client_t *c, const char *service, Accord__V1__Request *req, int timeout_ms,
+         int body, Accord__V1__Response **out)
+{
+    Accord__V1__Response *resp = NULL;
+    acc_errinfo_t ei;
+    acc_errinfo_clear(&ei);
+    acc_err err = acc_client_call(c, req, timeout_ms, &resp, &ei);
+    if (err != ACC_OK) {
+        if (!service)
+            return ctl_unreachable(ctx, err);
+        if (ctx->lang == ACC_LANG_VI)
+            ctl_err("dịch vụ %s không trả lời (%s)", service, acc_strerror(err));
+        else
+            ctl_err("the %s service does not answer (%s)", service, acc_strerror(err));
+        return CTL_FAIL;
+    }
+    if (!resp->status || resp->status->code != ACCORD__V1__CODE__CODE_OK) {
+        int rc = ctl_status_exit(ctx, resp->status);
+        accord__v1__response__free_unpacked(resp, NULL);
+        return rc;
+    }
+    if ((int)resp->body_case != body) {
+        const char *who = service ? service : "intake";
+        if (ctx->lang == ACC_LANG_VI)
+            ctl_err("dịch vụ %s trả lời không đúng dạng", who);
+        else
+            ctl_err("the %s service sent an answer of the wrong kind", who);
+        accord__v1__response__free_unpacked(resp, NULL);
+        return CTL_FAIL;
+    }
+    if (resp->status->message[0])
+        ctl_err("%s", resp->status->message);
+    *out = resp;
+    return 0;
 }

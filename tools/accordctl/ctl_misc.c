@@ -39,24 +39,15 @@ ctl_cmd_status(ctl_t *ctx, int argc, char **argv)
     req.body_case = ACCORD__V1__REQUEST__BODY_PING;
     req.ping = &ping;
     Accord__V1__Response *resp = NULL;
-    acc_err err = acc_client_call(ctx->client, &req,
-                                  ctx->timeout_ms < 5000 ? ctx->timeout_ms : 5000, &resp, NULL);
-    if (err != ACC_OK)
-        return ctl_unreachable(ctx, err);
-    if (!resp->status || resp->status->code != ACCORD__V1__CODE__CODE_OK ||
-        resp->body_case != ACCORD__V1__RESPONSE__BODY_PONG) {
-        rc = ctl_status_exit(ctx, resp->status);
-        accord__v1__response__free_unpacked(resp, NULL);
+    if ((rc =
+             ctl_call(ctx, ctx->client, NULL, &req, ctx->timeout_ms < 5000 ? ctx->timeout_ms : 5000,
+                      ACCORD__V1__RESPONSE__BODY_PONG, &resp)))
         return rc;
-    }
     const Accord__V1__Pong *p = resp->pong;
     if (json) {
         json_t *o = json_pack("{s:s, s:s, s:I, s:I}", "agency", p->agency, "name", p->node_name,
                               "reports", (json_int_t)p->reports, "cases", (json_int_t)p->cases);
-        char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
-        if (s)
-            printf("%s\n", s);
-        free(s);
+        ctl_json_print(o);
         json_decref(o);
     } else {
         printf("%s: %s (%s)\n", ACC_TR(ctx->lang, "node up", "nút đang chạy"), p->agency,

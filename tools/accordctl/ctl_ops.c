@@ -21,95 +21,6 @@
 
 /* --- output helpers ------------------------------------------------------------------ */
 
-static json_t *
-s_time_json(int64_t ms)
-{
-    if (ms <= 0)
-        return json_null();
-    char b[40];
-    acc_import_format_rfc3339(ms, b, sizeof b);
-    return json_string(b);
-}
-
-/* A string for JSON: null when empty (proto3 cannot tell empty from absent). */
-static json_t *
-s_str_or_null(const char *s)
-{
-    return s && s[0] ? json_string(s) : json_null();
-}
-
-/* A JSON string even when @s is not valid UTF-8 (jansson refuses those: the node checks
- * its text, but a NULL member would make a hole in the output). */
-static json_t *
-s_str(const char *s)
-{
-    json_t *j = json_string(s ? s : "");
-    return j ? j : json_string("");
-}
-
-/* "YYYY-MM-DDTHH:MM:SSZ" (no milliseconds: for people), or "-" when unset. */
-static void
-s_time_text(int64_t ms, char *buf, size_t len)
-{
-    if (ms <= 0) {
-        snprintf(buf, len, "-");
-        return;
-    }
-    char b[40];
-    acc_import_format_rfc3339(ms, b, sizeof b);
-    snprintf(buf, len, "%.19sZ", b);
-}
-
-static void
-s_print_json(json_t *o)
-{
-    char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
-    if (s)
-        printf("%s\n", s);
-    free(s);
-}
-
-/* Write @s to stdout with C0 controls, DEL and C1 controls (U+0080..U+009F) as spaces;
- * returns the number of characters (code points) written. */
-static int
-s_out(const char *s)
-{
-    int chars = 0;
-    for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
-        if (*p < 0x20 || *p == 0x7f) {
-            putchar(' ');
-        } else if (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) {
-            putchar(' ');
-            p++;
-        } else {
-            putchar(*p);
-            if ((*p & 0xc0) == 0x80)
-                continue; /* a continuation byte: same character */
-        }
-        chars++;
-    }
-    return chars;
-}
-
-/* @s (cleaned) left-aligned in @width characters, then one space. */
-static void
-s_col(const char *s, int width)
-{
-    for (int i = s_out(s); i < width; i++)
-        putchar(' ');
-    putchar(' ');
-}
-
-/* "  LABEL           VALUE\n" for the key-value blocks. */
-static void
-s_kv(const char *label, const char *value)
-{
-    fputs("  ", stdout);
-    s_col(label, 18);
-    s_out(value);
-    putchar('\n');
-}
-
 /* A duration for people: "350 ms", "42s", "5m 7s", "2h 13m", "3d 4h" (Vietnamese spells
  * the units); "-" when negative (no data). */
 static void
@@ -264,35 +175,9 @@ s_call(ctl_t *ctx, const char *service, Accord__V1__Request *req, int body,
     int rc = ctl_connect_service(ctx, service, &c);
     if (rc)
         return rc;
-    Accord__V1__Response *resp = NULL;
-    acc_errinfo_t ei;
-    acc_errinfo_clear(&ei);
-    acc_err err = acc_client_call(c, req, ctx->timeout_ms, &resp, &ei);
+    rc = ctl_call(ctx, c, service, req, ctx->timeout_ms, body, out);
     acc_client_destroy(&c);
-    if (err != ACC_OK) {
-        if (ctx->lang == ACC_LANG_VI)
-            ctl_err("dịch vụ %s không trả lời (%s)", service, acc_strerror(err));
-        else
-            ctl_err("the %s service does not answer (%s)", service, acc_strerror(err));
-        return CTL_FAIL;
-    }
-    if (!resp->status || resp->status->code != ACCORD__V1__CODE__CODE_OK) {
-        rc = ctl_status_exit(ctx, resp->status);
-        accord__v1__response__free_unpacked(resp, NULL);
-        return rc;
-    }
-    if ((int)resp->body_case != body) {
-        if (ctx->lang == ACC_LANG_VI)
-            ctl_err("dịch vụ %s trả lời không đúng dạng", service);
-        else
-            ctl_err("the %s service sent an answer of the wrong kind", service);
-        accord__v1__response__free_unpacked(resp, NULL);
-        return CTL_FAIL;
-    }
-    if (resp->status->message[0])
-        ctl_err("%s", resp->status->message);
-    *out = resp;
-    return 0;
+    return rc;
 }
 
 /* --- verify decide ------------------------------------------------------------------- */
@@ -319,13 +204,13 @@ static json_t *
 s_decision_json(const Accord__V1__Decision *d)
 {
     json_t *o = json_object();
-    json_object_set_new(o, "case_number", s_str(d->case_number));
+    json_object_set_new(o, "case_number", ctl_json_str(d->case_number));
     json_object_set_new(o, "verdict", json_string(s_verdict_name(d->verdict)));
-    json_object_set_new(o, "category", s_str(d->category));
-    json_object_set_new(o, "legal_basis", s_str(d->legal_basis));
-    json_object_set_new(o, "reasons", s_str(d->reasons));
-    json_object_set_new(o, "decided_by", s_str(d->decided_by));
-    json_object_set_new(o, "decided_at", s_time_json(d->decided_ms));
+    json_object_set_new(o, "category", ctl_json_str(d->category));
+    json_object_set_new(o, "legal_basis", ctl_json_str(d->legal_basis));
+    json_object_set_new(o, "reasons", ctl_json_str(d->reasons));
+    json_object_set_new(o, "decided_by", ctl_json_str(d->decided_by));
+    json_object_set_new(o, "decided_at", ctl_json_time(d->decided_ms));
     json_object_set_new(o, "automated", json_boolean(d->automated));
     return o;
 }
@@ -334,19 +219,19 @@ static void
 s_decision_text(ctl_t *ctx, const Accord__V1__Decision *d)
 {
     char t[40];
-    s_time_text(d->decided_ms, t, sizeof t);
+    ctl_time_text(d->decided_ms, t, sizeof t);
     fputs(ACC_TR(ctx->lang, "verdict recorded on case ", "đã ghi kết quả thẩm định hồ sơ "),
           stdout);
-    s_out(d->case_number);
+    ctl_out(d->case_number);
     putchar('\n');
-    s_kv(ACC_TR(ctx->lang, "verdict", "kết quả"), s_verdict_name(d->verdict));
-    s_kv(ACC_TR(ctx->lang, "category", "loại"), d->category);
-    s_kv(ACC_TR(ctx->lang, "legal basis", "căn cứ pháp lý"), d->legal_basis);
-    s_kv(ACC_TR(ctx->lang, "reasons", "lý do"), d->reasons);
-    s_kv(ACC_TR(ctx->lang, "decided by", "người quyết định"), d->decided_by);
-    s_kv(ACC_TR(ctx->lang, "decided at", "thời điểm"), t);
+    ctl_kv(ACC_TR(ctx->lang, "verdict", "kết quả"), s_verdict_name(d->verdict));
+    ctl_kv(ACC_TR(ctx->lang, "category", "loại"), d->category);
+    ctl_kv(ACC_TR(ctx->lang, "legal basis", "căn cứ pháp lý"), d->legal_basis);
+    ctl_kv(ACC_TR(ctx->lang, "reasons", "lý do"), d->reasons);
+    ctl_kv(ACC_TR(ctx->lang, "decided by", "người quyết định"), d->decided_by);
+    ctl_kv(ACC_TR(ctx->lang, "decided at", "thời điểm"), t);
     if (d->automated)
-        s_kv(ACC_TR(ctx->lang, "automated", "tự động"), ACC_TR(ctx->lang, "yes", "có"));
+        ctl_kv(ACC_TR(ctx->lang, "automated", "tự động"), ACC_TR(ctx->lang, "yes", "có"));
 }
 
 static int
@@ -409,7 +294,7 @@ s_decide(ctl_t *ctx, int argc, char **argv)
         return rc;
     if (json) {
         json_t *o = s_decision_json(resp->decision);
-        s_print_json(o);
+        ctl_json_print(o);
         json_decref(o);
     } else {
         s_decision_text(ctx, resp->decision);
@@ -491,17 +376,17 @@ s_route_add(ctl_t *ctx, int argc, char **argv)
     const Accord__V1__RoutingRule *r = resp->route;
     if (json) {
         json_t *o = json_object();
-        json_object_set_new(o, "id", s_str(r->id));
-        json_object_set_new(o, "category", s_str(r->category));
-        json_object_set_new(o, "jurisdiction", s_str_or_null(r->jurisdiction));
-        json_object_set_new(o, "action", s_str(r->action));
-        json_object_set_new(o, "owner", s_str(r->owner_agency));
+        json_object_set_new(o, "id", ctl_json_str(r->id));
+        json_object_set_new(o, "category", ctl_json_str(r->category));
+        json_object_set_new(o, "jurisdiction", ctl_json_str_or_null(r->jurisdiction));
+        json_object_set_new(o, "action", ctl_json_str(r->action));
+        json_object_set_new(o, "owner", ctl_json_str(r->owner_agency));
         json_object_set_new(o, "deadline_s", json_integer((json_int_t)r->deadline_s));
-        s_print_json(o);
+        ctl_json_print(o);
         json_decref(o);
     } else {
         /* The id alone on stdout (for scripts), what was added on stderr. */
-        s_out(r->id);
+        ctl_out(r->id);
         putchar('\n');
         ctl_err("%s: %s -> %s, %s %s, %s %s",
                 ACC_TR(ctx->lang, "routing rule added", "đã thêm quy tắc phân công"), r->category,
@@ -548,21 +433,21 @@ static json_t *
 s_measure_json(const Accord__V1__Measure *m)
 {
     json_t *o = json_object();
-    json_object_set_new(o, "id", s_str(m->id));
-    json_object_set_new(o, "case", s_str(m->case_number));
-    json_object_set_new(o, "action", s_str(m->action));
-    json_object_set_new(o, "owner", s_str(m->owner_agency));
-    json_object_set_new(o, "lead", s_str(m->lead_agency));
+    json_object_set_new(o, "id", ctl_json_str(m->id));
+    json_object_set_new(o, "case", ctl_json_str(m->case_number));
+    json_object_set_new(o, "action", ctl_json_str(m->action));
+    json_object_set_new(o, "owner", ctl_json_str(m->owner_agency));
+    json_object_set_new(o, "lead", ctl_json_str(m->lead_agency));
     json_object_set_new(o, "status", json_string(s_measure_status_name(m->status)));
-    json_object_set_new(o, "deadline", s_time_json(m->deadline_ms));
-    json_object_set_new(o, "category", s_str(m->category));
-    json_object_set_new(o, "url", s_str_or_null(m->url));
-    json_object_set_new(o, "legal_basis", s_str(m->legal_basis));
-    json_object_set_new(o, "reasons", s_str(m->reasons));
-    json_object_set_new(o, "result", s_str_or_null(m->result));
-    json_object_set_new(o, "created", s_time_json(m->created_ms));
-    json_object_set_new(o, "updated", s_time_json(m->updated_ms));
-    json_object_set_new(o, "updated_by", s_str_or_null(m->updated_by));
+    json_object_set_new(o, "deadline", ctl_json_time(m->deadline_ms));
+    json_object_set_new(o, "category", ctl_json_str(m->category));
+    json_object_set_new(o, "url", ctl_json_str_or_null(m->url));
+    json_object_set_new(o, "legal_basis", ctl_json_str(m->legal_basis));
+    json_object_set_new(o, "reasons", ctl_json_str(m->reasons));
+    json_object_set_new(o, "result", ctl_json_str_or_null(m->result));
+    json_object_set_new(o, "created", ctl_json_time(m->created_ms));
+    json_object_set_new(o, "updated", ctl_json_time(m->updated_ms));
+    json_object_set_new(o, "updated_by", ctl_json_str_or_null(m->updated_by));
     return o;
 }
 
@@ -601,24 +486,24 @@ s_measure_list(ctl_t *ctx, int argc, char **argv)
         json_t *arr = json_array();
         for (size_t i = 0; i < ml->n_measures; i++)
             json_array_append_new(arr, s_measure_json(ml->measures[i]));
-        s_print_json(arr);
+        ctl_json_print(arr);
         json_decref(arr);
     } else {
-        s_col(ACC_TR(ctx->lang, "ID", "MÃ"), 36);
-        s_col(ACC_TR(ctx->lang, "CASE", "HỒ SƠ"), 24);
-        s_col(ACC_TR(ctx->lang, "ACTION", "BIỆN PHÁP"), 18);
-        s_col(ACC_TR(ctx->lang, "OWNER", "CƠ QUAN"), 14);
-        s_col(ACC_TR(ctx->lang, "STATUS", "TRẠNG THÁI"), 10);
+        ctl_col(ACC_TR(ctx->lang, "ID", "MÃ"), 36);
+        ctl_col(ACC_TR(ctx->lang, "CASE", "HỒ SƠ"), 24);
+        ctl_col(ACC_TR(ctx->lang, "ACTION", "BIỆN PHÁP"), 18);
+        ctl_col(ACC_TR(ctx->lang, "OWNER", "CƠ QUAN"), 14);
+        ctl_col(ACC_TR(ctx->lang, "STATUS", "TRẠNG THÁI"), 10);
         printf("%s\n", ACC_TR(ctx->lang, "DEADLINE", "THỜI HẠN"));
         for (size_t i = 0; i < ml->n_measures; i++) {
             const Accord__V1__Measure *m = ml->measures[i];
             char t[40];
-            s_time_text(m->deadline_ms, t, sizeof t);
-            s_col(m->id, 36);
-            s_col(m->case_number, 24);
-            s_col(m->action, 18);
-            s_col(m->owner_agency, 14);
-            s_col(s_measure_status_name(m->status), 10);
+            ctl_time_text(m->deadline_ms, t, sizeof t);
+            ctl_col(m->id, 36);
+            ctl_col(m->case_number, 24);
+            ctl_col(m->action, 18);
+            ctl_col(m->owner_agency, 14);
+            ctl_col(s_measure_status_name(m->status), 10);
             printf("%s\n", t);
         }
         printf("%s: %zu\n", ACC_TR(ctx->lang, "measures", "số biện pháp"), ml->n_measures);
@@ -687,20 +572,20 @@ s_measure_update(ctl_t *ctx, int argc, char **argv)
     const Accord__V1__Measure *m = resp->measure;
     if (json) {
         json_t *o = s_measure_json(m);
-        s_print_json(o);
+        ctl_json_print(o);
         json_decref(o);
     } else {
         char t[40];
         fputs(ACC_TR(ctx->lang, "measure ", "biện pháp "), stdout);
-        s_out(m->id);
+        ctl_out(m->id);
         putchar('\n');
-        s_kv(ACC_TR(ctx->lang, "case", "hồ sơ"), m->case_number);
-        s_kv(ACC_TR(ctx->lang, "action", "biện pháp"), m->action);
-        s_kv(ACC_TR(ctx->lang, "status", "trạng thái"), s_measure_status_name(m->status));
-        s_kv(ACC_TR(ctx->lang, "result", "kết quả"), m->result[0] ? m->result : "-");
-        s_kv(ACC_TR(ctx->lang, "updated by", "người cập nhật"), m->updated_by);
-        s_time_text(m->updated_ms, t, sizeof t);
-        s_kv(ACC_TR(ctx->lang, "updated at", "thời điểm"), t);
+        ctl_kv(ACC_TR(ctx->lang, "case", "hồ sơ"), m->case_number);
+        ctl_kv(ACC_TR(ctx->lang, "action", "biện pháp"), m->action);
+        ctl_kv(ACC_TR(ctx->lang, "status", "trạng thái"), s_measure_status_name(m->status));
+        ctl_kv(ACC_TR(ctx->lang, "result", "kết quả"), m->result[0] ? m->result : "-");
+        ctl_kv(ACC_TR(ctx->lang, "updated by", "người cập nhật"), m->updated_by);
+        ctl_time_text(m->updated_ms, t, sizeof t);
+        ctl_kv(ACC_TR(ctx->lang, "updated at", "thời điểm"), t);
     }
     accord__v1__response__free_unpacked(resp, NULL);
     return CTL_OK;
@@ -739,17 +624,17 @@ static json_t *
 s_notice_json(const Accord__V1__Notice *n)
 {
     json_t *o = json_object();
-    json_object_set_new(o, "id", s_str(n->id));
-    json_object_set_new(o, "destination", s_str(n->destination));
-    json_object_set_new(o, "kind", s_str(n->kind));
-    json_object_set_new(o, "case", s_str_or_null(n->case_number));
-    json_object_set_new(o, "measure", s_str_or_null(n->measure_id));
+    json_object_set_new(o, "id", ctl_json_str(n->id));
+    json_object_set_new(o, "destination", ctl_json_str(n->destination));
+    json_object_set_new(o, "kind", ctl_json_str(n->kind));
+    json_object_set_new(o, "case", ctl_json_str_or_null(n->case_number));
+    json_object_set_new(o, "measure", ctl_json_str_or_null(n->measure_id));
     json_object_set_new(o, "status", json_string(s_notice_status_name(n->status)));
-    json_object_set_new(o, "created", s_time_json(n->created_ms));
-    json_object_set_new(o, "delivered", s_time_json(n->delivered_ms));
-    json_object_set_new(o, "error", s_str_or_null(n->error));
+    json_object_set_new(o, "created", ctl_json_time(n->created_ms));
+    json_object_set_new(o, "delivered", ctl_json_time(n->delivered_ms));
+    json_object_set_new(o, "error", ctl_json_str_or_null(n->error));
     json_object_set_new(o, "link_sequence", json_integer((json_int_t)n->link_sequence));
-    json_object_set_new(o, "file", s_str_or_null(n->file));
+    json_object_set_new(o, "file", ctl_json_str_or_null(n->file));
     return o;
 }
 
@@ -757,13 +642,13 @@ static json_t *
 s_peer_json(const Accord__V1__PeerLinkStatus *p)
 {
     json_t *o = json_object();
-    json_object_set_new(o, "agency", s_str(p->agency));
+    json_object_set_new(o, "agency", ctl_json_str(p->agency));
     json_object_set_new(o, "enqueued", json_integer((json_int_t)p->enqueued));
     json_object_set_new(o, "acked", json_integer((json_int_t)p->acked));
     json_object_set_new(o, "parked", json_integer((json_int_t)p->parked));
     json_object_set_new(o, "attempts", json_integer((json_int_t)p->attempts));
-    json_object_set_new(o, "last_ok", s_time_json(p->last_ok_ms));
-    json_object_set_new(o, "last_error", s_str_or_null(p->last_error));
+    json_object_set_new(o, "last_ok", ctl_json_time(p->last_ok_ms));
+    json_object_set_new(o, "last_error", ctl_json_str_or_null(p->last_error));
     return o;
 }
 
@@ -794,44 +679,44 @@ s_notice_list(ctl_t *ctx, int argc, char **argv)
             json_array_append_new(pa, s_peer_json(nl->peers[i]));
         json_object_set_new(o, "notices", na);
         json_object_set_new(o, "peers", pa);
-        s_print_json(o);
+        ctl_json_print(o);
         json_decref(o);
     } else {
-        s_col(ACC_TR(ctx->lang, "CREATED", "TẠO LÚC"), 20);
-        s_col(ACC_TR(ctx->lang, "STATUS", "TRẠNG THÁI"), 10);
-        s_col(ACC_TR(ctx->lang, "KIND", "LOẠI"), 16);
-        s_col(ACC_TR(ctx->lang, "CASE", "HỒ SƠ"), 24);
-        s_col(ACC_TR(ctx->lang, "DESTINATION", "NƠI NHẬN"), 22);
+        ctl_col(ACC_TR(ctx->lang, "CREATED", "TẠO LÚC"), 20);
+        ctl_col(ACC_TR(ctx->lang, "STATUS", "TRẠNG THÁI"), 10);
+        ctl_col(ACC_TR(ctx->lang, "KIND", "LOẠI"), 16);
+        ctl_col(ACC_TR(ctx->lang, "CASE", "HỒ SƠ"), 24);
+        ctl_col(ACC_TR(ctx->lang, "DESTINATION", "NƠI NHẬN"), 22);
         printf("%s\n", ACC_TR(ctx->lang, "ERROR", "LỖI"));
         for (size_t i = 0; i < nl->n_notices; i++) {
             const Accord__V1__Notice *n = nl->notices[i];
             char t[40];
-            s_time_text(n->created_ms, t, sizeof t);
-            s_col(t, 20);
-            s_col(s_notice_status_name(n->status), 10);
-            s_col(n->kind, 16);
-            s_col(n->case_number[0] ? n->case_number : "-", 24);
-            s_col(n->destination, 22);
-            s_out(n->error[0] ? n->error : "-");
+            ctl_time_text(n->created_ms, t, sizeof t);
+            ctl_col(t, 20);
+            ctl_col(s_notice_status_name(n->status), 10);
+            ctl_col(n->kind, 16);
+            ctl_col(n->case_number[0] ? n->case_number : "-", 24);
+            ctl_col(n->destination, 22);
+            ctl_out(n->error[0] ? n->error : "-");
             putchar('\n');
         }
         printf("%s: %zu\n\n", ACC_TR(ctx->lang, "notices", "số thông báo"), nl->n_notices);
-        s_col(ACC_TR(ctx->lang, "PEER", "CƠ QUAN"), 14);
-        s_col(ACC_TR(ctx->lang, "ENQUEUED", "ĐÃ XẾP"), 9);
-        s_col(ACC_TR(ctx->lang, "ACKED", "ĐÃ NHẬN"), 9);
-        s_col(ACC_TR(ctx->lang, "PARKED", "BỊ TỪ CHỐI"), 10);
-        s_col(ACC_TR(ctx->lang, "ATTEMPTS", "LẦN GỬI"), 9);
-        s_col(ACC_TR(ctx->lang, "LAST OK", "LẦN TỐT GẦN NHẤT"), 20);
+        ctl_col(ACC_TR(ctx->lang, "PEER", "CƠ QUAN"), 14);
+        ctl_col(ACC_TR(ctx->lang, "ENQUEUED", "ĐÃ XẾP"), 9);
+        ctl_col(ACC_TR(ctx->lang, "ACKED", "ĐÃ NHẬN"), 9);
+        ctl_col(ACC_TR(ctx->lang, "PARKED", "BỊ TỪ CHỐI"), 10);
+        ctl_col(ACC_TR(ctx->lang, "ATTEMPTS", "LẦN GỬI"), 9);
+        ctl_col(ACC_TR(ctx->lang, "LAST OK", "LẦN TỐT GẦN NHẤT"), 20);
         printf("%s\n", ACC_TR(ctx->lang, "LAST ERROR", "LỖI GẦN NHẤT"));
         for (size_t i = 0; i < nl->n_peers; i++) {
             const Accord__V1__PeerLinkStatus *p = nl->peers[i];
             char t[40];
-            s_time_text(p->last_ok_ms, t, sizeof t);
-            s_col(p->agency, 14);
+            ctl_time_text(p->last_ok_ms, t, sizeof t);
+            ctl_col(p->agency, 14);
             printf("%9llu %9llu %10llu %9u ", (unsigned long long)p->enqueued,
                    (unsigned long long)p->acked, (unsigned long long)p->parked, p->attempts);
-            s_col(t, 20);
-            s_out(p->last_error[0] ? p->last_error : "-");
+            ctl_col(t, 20);
+            ctl_out(p->last_error[0] ? p->last_error : "-");
             putchar('\n');
         }
         printf("%s: %zu\n", ACC_TR(ctx->lang, "peers", "số cơ quan"), nl->n_peers);
@@ -873,7 +758,7 @@ s_counts_text(ctl_t *ctx, const char *title, Accord__V1__StatCount *const *c, si
         printf("  %s\n", ACC_TR(ctx->lang, "(none)", "(không có)"));
     for (size_t i = 0; i < n; i++) {
         fputs("  ", stdout);
-        s_col(c[i]->key[0] ? c[i]->key : "-", 28);
+        ctl_col(c[i]->key[0] ? c[i]->key : "-", 28);
         printf("%llu\n", (unsigned long long)c[i]->count);
     }
 }
@@ -915,7 +800,7 @@ ctl_cmd_stats(ctl_t *ctx, int argc, char **argv)
                             s_median_json(s->median_report_to_verdict_ms));
         json_object_set_new(o, "median_verdict_to_done_ms",
                             s_median_json(s->median_verdict_to_done_ms));
-        s_print_json(o);
+        ctl_json_print(o);
         json_decref(o);
     } else {
         acc_lang l = ctx->lang;
@@ -937,10 +822,10 @@ ctl_cmd_stats(ctl_t *ctx, int argc, char **argv)
         s_human_ms(l, s->median_verdict_to_done_ms, b, sizeof b);
         printf("%s:\n", ACC_TR(l, "median times", "thời gian trung vị"));
         fputs("  ", stdout);
-        s_col(ACC_TR(l, "report -> verdict", "tin -> kết quả thẩm định"), 28);
+        ctl_col(ACC_TR(l, "report -> verdict", "tin -> kết quả thẩm định"), 28);
         printf("%s\n", a);
         fputs("  ", stdout);
-        s_col(ACC_TR(l, "verdict -> measure done", "thẩm định -> hoàn thành"), 28);
+        ctl_col(ACC_TR(l, "verdict -> measure done", "thẩm định -> hoàn thành"), 28);
         printf("%s\n", b);
     }
     accord__v1__response__free_unpacked(resp, NULL);
@@ -1006,10 +891,10 @@ ctl_case_timeline(ctl_t *ctx, const char *number, json_t *json)
         for (size_t i = 0; i < tl->n_entries; i++) {
             const Accord__V1__TimelineEntry *e = tl->entries[i];
             json_t *o = json_object();
-            json_object_set_new(o, "at", s_time_json(e->at_ms));
-            json_object_set_new(o, "service", s_str(e->service));
-            json_object_set_new(o, "kind", s_str(e->kind));
-            json_object_set_new(o, "text", s_str(e->text));
+            json_object_set_new(o, "at", ctl_json_time(e->at_ms));
+            json_object_set_new(o, "service", ctl_json_str(e->service));
+            json_object_set_new(o, "kind", ctl_json_str(e->kind));
+            json_object_set_new(o, "text", ctl_json_str(e->text));
             /* The event as the node rendered it; null when it is not JSON. */
             json_t *ev = e->json[0] ? json_loads(e->json, JSON_DECODE_ANY, NULL) : NULL;
             json_object_set_new(o, "event", ev ? ev : json_null());
@@ -1028,13 +913,13 @@ out:
         for (size_t i = 0; tl && i < tl->n_entries; i++) {
             const Accord__V1__TimelineEntry *e = tl->entries[i];
             char t[40];
-            s_time_text(e->at_ms, t, sizeof t);
+            ctl_time_text(e->at_ms, t, sizeof t);
             printf("  %s  ", t);
-            s_col(e->service, 12);
+            ctl_col(e->service, 12);
             putchar(' ');
-            s_col(e->kind, 14);
+            ctl_col(e->kind, 14);
             putchar(' ');
-            s_out(e->text);
+            ctl_out(e->text);
             putchar('\n');
         }
         json_decref(arr);

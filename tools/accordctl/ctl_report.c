@@ -98,10 +98,7 @@ s_submit(ctl_t *ctx, int argc, char **argv)
     } else if (json) {
         json_t *o = json_pack("{s:s, s:s, s:s}", "report_id", res->report_id, "case_number",
                               res->case_number, "outcome", acc_outcome_name(res->outcome));
-        char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
-        if (s)
-            printf("%s\n", s);
-        free(s);
+        ctl_json_print(o);
         json_decref(o);
     } else {
         const char *what =
