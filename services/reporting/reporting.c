@@ -400,6 +400,17 @@ out:
     return err;
 }
 
+/* s_record for an entry whose JSON was just built: @failed says a member could not be set
+ * (out of memory). Takes the entry's JSON either way. */
+static acc_err
+s_record_json(s_batch *b, acc_txn_t *txn, uint64_t seq, s_entry *e, int failed)
+{
+    acc_err err = failed ? ACC_ERR_NOMEM : s_record(b, txn, seq, e);
+    json_decref(e->json);
+    e->json = NULL;
+    return err;
+}
+
 /* Mark producer record @seq applied (events without a timeline entry); *@fresh is 0 when
  * it was marked before (a replay). */
 static acc_err
@@ -469,19 +480,16 @@ s_on_intake(s_batch *b, acc_txn_t *txn, uint64_t seq, const Accord__V1__IntakeEv
     /* Not the description nor the text excerpt: free text a citizen typed may name people,
      * and the timeline is shown and exported widely. */
     json_t *j = e.json = json_object();
-    if (j && (s_jstr(j, "report_id", r->id) | s_jstr(j, "url", r->url) |
-              s_jstr(j, "source", r->source) | s_jstr(j, "source_record_id", r->source_record_id) |
-              s_jstr(j, "category", r->category) | s_jint(j, "received_at_ms", sr->received_at_ms) |
-              s_jbool(j, "opened_case", sr->opened_case) | s_jstr(j, "via_agency", sr->via_agency) |
-              s_jstr(j, "content_key", sr->content_key) |
-              s_jint(j, "observed_at_ms", r->observed_at_ms) |
-              s_jint(j, "confidence", r->confidence) | s_jstr(j, "trust", r->trust))) {
-        json_decref(j);
-        return ACC_ERR_NOMEM;
-    }
-    acc_err err = s_record(b, txn, seq, &e);
-    json_decref(j);
-    return err;
+    return s_record_json(
+        b, txn, seq, &e,
+        !j ||
+            (s_jstr(j, "report_id", r->id) | s_jstr(j, "url", r->url) |
+             s_jstr(j, "source", r->source) | s_jstr(j, "source_record_id", r->source_record_id) |
+             s_jstr(j, "category", r->category) | s_jint(j, "received_at_ms", sr->received_at_ms) |
+             s_jbool(j, "opened_case", sr->opened_case) | s_jstr(j, "via_agency", sr->via_agency) |
+             s_jstr(j, "content_key", sr->content_key) |
+             s_jint(j, "observed_at_ms", r->observed_at_ms) |
+             s_jint(j, "confidence", r->confidence) | s_jstr(j, "trust", r->trust)));
 }
 
 static acc_err
@@ -519,16 +527,12 @@ s_on_verification(s_batch *b, acc_txn_t *txn, uint64_t seq, const Accord__V1__Ve
     snprintf(e.text, sizeof e.text, "verdict %s (%s) by %s%s, basis: %s",
              s_verdict_name(d->verdict), cat, by, d->automated ? " (automated)" : "", basis);
     json_t *j = e.json = json_object();
-    if (j && (s_jstr(j, "verdict", s_verdict_name(d->verdict)) |
-              s_jstr(j, "category", d->category) | s_jstr(j, "legal_basis", d->legal_basis) |
-              s_jstr(j, "reasons", d->reasons) | s_jstr(j, "decided_by", d->decided_by) |
-              s_jint(j, "decided_ms", d->decided_ms) | s_jbool(j, "automated", d->automated))) {
-        json_decref(j);
-        return ACC_ERR_NOMEM;
-    }
-    acc_err err = s_record(b, txn, seq, &e);
-    json_decref(j);
-    return err;
+    return s_record_json(
+        b, txn, seq, &e,
+        !j || (s_jstr(j, "verdict", s_verdict_name(d->verdict)) |
+               s_jstr(j, "category", d->category) | s_jstr(j, "legal_basis", d->legal_basis) |
+               s_jstr(j, "reasons", d->reasons) | s_jstr(j, "decided_by", d->decided_by) |
+               s_jint(j, "decided_ms", d->decided_ms) | s_jbool(j, "automated", d->automated)));
 }
 
 static acc_err
@@ -585,19 +589,15 @@ s_on_measure(s_batch *b, acc_txn_t *txn, uint64_t seq, const Accord__V1__Measure
     snprintf(e.text, sizeof e.text, "measure %s: %s by %s, due %s (%s)", id, action, owner, due,
              s_measure_status_name(m->status));
     json_t *j = e.json = json_object();
-    if (j && (s_jstr(j, "measure_id", m->id) | s_jstr(j, "action", m->action) |
-              s_jstr(j, "owner_agency", m->owner_agency) |
-              s_jstr(j, "lead_agency", m->lead_agency) | s_jint(j, "deadline_ms", m->deadline_ms) |
-              s_jstr(j, "status", s_measure_status_name(m->status)) |
-              s_jstr(j, "category", m->category) | s_jstr(j, "legal_basis", m->legal_basis) |
-              s_jstr(j, "reasons", m->reasons) | s_jstr(j, "url", m->url) |
-              s_jint(j, "created_ms", m->created_ms))) {
-        json_decref(j);
-        return ACC_ERR_NOMEM;
-    }
-    acc_err err = s_record(b, txn, seq, &e);
-    json_decref(j);
-    return err;
+    return s_record_json(
+        b, txn, seq, &e,
+        !j || (s_jstr(j, "measure_id", m->id) | s_jstr(j, "action", m->action) |
+               s_jstr(j, "owner_agency", m->owner_agency) |
+               s_jstr(j, "lead_agency", m->lead_agency) | s_jint(j, "deadline_ms", m->deadline_ms) |
+               s_jstr(j, "status", s_measure_status_name(m->status)) |
+               s_jstr(j, "category", m->category) | s_jstr(j, "legal_basis", m->legal_basis) |
+               s_jstr(j, "reasons", m->reasons) | s_jstr(j, "url", m->url) |
+               s_jint(j, "created_ms", m->created_ms)));
 }
 
 static acc_err
@@ -683,16 +683,12 @@ s_on_notification(s_batch *b, acc_txn_t *txn, uint64_t seq, const Accord__V1__No
     snprintf(e.text, sizeof e.text, "notice %s to %s: %s%s%s", kind, dest,
              s_notice_status_name(n->status), error[0] ? ": " : "", error);
     json_t *j = e.json = json_object();
-    if (j && (s_jstr(j, "notice_id", n->id) | s_jstr(j, "destination", n->destination) |
-              s_jstr(j, "kind", n->kind) | s_jstr(j, "status", s_notice_status_name(n->status)) |
-              s_jstr(j, "measure_id", n->measure_id) | s_jint(j, "created_ms", n->created_ms) |
-              s_jint(j, "delivered_ms", n->delivered_ms) | s_jstr(j, "error", n->error))) {
-        json_decref(j);
-        return ACC_ERR_NOMEM;
-    }
-    acc_err err = s_record(b, txn, seq, &e);
-    json_decref(j);
-    return err;
+    return s_record_json(
+        b, txn, seq, &e,
+        !j || (s_jstr(j, "notice_id", n->id) | s_jstr(j, "destination", n->destination) |
+               s_jstr(j, "kind", n->kind) | s_jstr(j, "status", s_notice_status_name(n->status)) |
+               s_jstr(j, "measure_id", n->measure_id) | s_jint(j, "created_ms", n->created_ms) |
+               s_jint(j, "delivered_ms", n->delivered_ms) | s_jstr(j, "error", n->error)));
 }
 
 static acc_err
