@@ -217,6 +217,11 @@ s_load(intake_t *self, acc_errinfo_t *ei)
     if ((err = s_meta_get(txn, self->t_meta, yk, &self->year_n)) != ACC_OK)
         goto out;
 
+    /* Size the in-memory tables once for the cases the store holds, instead of growing
+     * them step by step during the scan below. */
+    if ((err = intake_index_reserve(self->index, (size_t)self->ordinal)) != ACC_OK ||
+        (err = s_casemem_reserve(self, self->ordinal)) != ACC_OK)
+        goto out;
     /* Rebuild the content-key index from the open cases (a sequential scan). */
     if ((err = acc_cursor_open(txn, self->t_cases, &cur)) != ACC_OK)
         goto out;
