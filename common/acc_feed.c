@@ -437,3 +437,32 @@ acc_feed_derive_id(const Accord__V1__Report *r, char out[37])
     u.b[8] = (unsigned char)(0x80 | (u.b[8] & 0x3f));
     acc_uuid_format(&u, out);
 }
+
+acc_err
+acc_feed_json_load(const char *data, size_t len, size_t flags, json_t **out, acc_errinfo_t *ei)
+{
+    size_t skip = 0;
+    /* Some tools save JSON with a UTF-8 byte order mark, which jansson refuses. */
+    if (data && len >= 3 && memcmp(data, "\xEF\xBB\xBF", 3) == 0)
+        skip = 3;
+    json_error_t jerr;
+    json_t *root = json_loadb(data ? data + skip : "", data ? len - skip : 0,
+                              flags | JSON_REJECT_DUPLICATES, &jerr);
+    if (!root) {
+        enum json_error_code code = json_error_code(&jerr);
+        if (code == json_error_out_of_memory)
+            return ACC_ERR_NOMEM;
+        char field[64], text[sizeof jerr.text];
+        size_t n = 0;
+        for (; n + 1 < sizeof text && jerr.text[n]; n++) {
+            unsigned char c = (unsigned char)jerr.text[n];
+            text[n] = (c >= 0x20 && c < 0x7F) ? (char)c : '?';
+        }
+        text[n] = '\0';
+        snprintf(field, sizeof field, "line %d, column %d", jerr.line, jerr.column);
+        acc_errinfo_set(ei, field, "invalid json: %s", text);
+        return code == json_error_invalid_utf8 ? ACC_ERR_UTF8 : ACC_ERR_DECODE;
+    }
+    *out = root;
+    return ACC_OK;
+}

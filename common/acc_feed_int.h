@@ -6,6 +6,8 @@
 #ifndef ACC_FEED_INT_H
 #define ACC_FEED_INT_H
 
+#include <jansson.h>
+
 #include "acc_feed.h"
 
 /* What a format parser implements. @state is the parser's own. */
@@ -42,6 +44,15 @@ acc_err acc_feed_skip(acc_feed_t *feed, const char *reason);
 Accord__V1__Report *acc_feed_report_new(const acc_feed_opts_t *opts, const char *url,
                                         const char *record_id, int64_t observed_ms,
                                         const char *const *tags, size_t n_tags);
+
+/* acc_feed_json_load — parse @data[0..@len) (a UTF-8 byte order mark first is skipped) with
+ * jansson @flags (JSON_REJECT_DUPLICATES is always added; never JSON_ALLOW_NUL: values are
+ * used as C strings). On success *@out is a new reference (json_decref). Errors:
+ * ACC_ERR_DECODE (syntax, duplicate key, NUL; ei's field is "line L, column C", its message
+ * "invalid json: ..." with control and non-ASCII bytes shown as '?'), ACC_ERR_UTF8,
+ * ACC_ERR_NOMEM. */
+acc_err acc_feed_json_load(const char *data, size_t len, size_t flags, json_t **out,
+                           acc_errinfo_t *ei);
 
 /* acc_feed_domain_url — "http://" DOMAIN "/" (malloc'd), NULL when out of memory. */
 char *acc_feed_domain_url(const char *domain);

@@ -714,19 +714,9 @@ acc_feed_urlhaus_open(const char *data, size_t len, const acc_feed_opts_t *opts,
 static acc_err
 s_phishtank_json_open(s_reader *rd, acc_errinfo_t *ei)
 {
-    json_error_t jerr;
-    /* No JSON_ALLOW_NUL: "\u0000" would cut a C string short. */
-    rd->root = json_loadb(rd->data + rd->pos, rd->len - rd->pos, JSON_REJECT_DUPLICATES, &jerr);
-    if (!rd->root) {
-        enum json_error_code code = json_error_code(&jerr);
-        if (code == json_error_out_of_memory)
-            return ACC_ERR_NOMEM;
-        char field[64], text[sizeof jerr.text];
-        s_printable(jerr.text, strnlen(jerr.text, sizeof jerr.text), text, sizeof text);
-        snprintf(field, sizeof field, "line %d, column %d", jerr.line, jerr.column);
-        acc_errinfo_set(ei, field, "invalid json: %s", text);
-        return code == json_error_invalid_utf8 ? ACC_ERR_UTF8 : ACC_ERR_DECODE;
-    }
+    acc_err rc = acc_feed_json_load(rd->data + rd->pos, rd->len - rd->pos, 0, &rd->root, ei);
+    if (rc != ACC_OK)
+        return rc;
     if (!json_is_array(rd->root)) {
         acc_errinfo_set(ei, "document", "expected a json array of phishtank entries");
         return ACC_ERR_INVALID;

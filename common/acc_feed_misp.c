@@ -533,33 +533,11 @@ acc_feed_misp_open(const char *data, size_t len, const acc_feed_opts_t *opts, vo
         goto out;
     m->opts = opts;
     m->len = len;
-    size_t skip = 0;
-    /* Some tools save JSON with a UTF-8 byte order mark, which jansson refuses. */
-    if (len >= 3 && memcmp(data, "\xEF\xBB\xBF", 3) == 0)
-        skip = 3;
-    json_error_t jerr;
     /* Duplicate keys would make "which value counts" depend on the parser: refuse them.
-     * No JSON_ALLOW_NUL: "\u0000" would cut a C string short. JSON_DECODE_ANY: a bare
-     * string or number is JSON that is not an event, and is told so. */
-    m->root = json_loadb(data + skip, len - skip, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
-    if (!m->root) {
-        enum json_error_code code = json_error_code(&jerr);
-        if (code == json_error_out_of_memory) {
-            rc = ACC_ERR_NOMEM;
-            goto out;
-        }
-        char field[64], text[sizeof jerr.text];
-        size_t n = 0;
-        for (; n + 1 < sizeof text && jerr.text[n]; n++) {
-            unsigned char c = (unsigned char)jerr.text[n];
-            text[n] = (c >= 0x20 && c < 0x7F) ? (char)c : '?';
-        }
-        text[n] = '\0';
-        snprintf(field, sizeof field, "line %d, column %d", jerr.line, jerr.column);
-        acc_errinfo_set(ei, field, "invalid json: %s", text);
-        rc = code == json_error_invalid_utf8 ? ACC_ERR_UTF8 : ACC_ERR_DECODE;
+     * JSON_DECODE_ANY: a bare string or number is JSON that is not an event, and is told
+     * so. */
+    if ((rc = acc_feed_json_load(data, len, JSON_DECODE_ANY, &m->root, ei)) != ACC_OK)
         goto out;
-    }
     rc = s_events(m, ei);
     if (rc != ACC_OK)
         goto out;

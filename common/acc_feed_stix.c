@@ -1461,20 +1461,10 @@ acc_feed_stix_open(const char *data, size_t len, const acc_feed_opts_t *opts, vo
         goto out;
     st->opts = opts;
     st->len = len;
-    json_error_t jerr;
     /* Duplicate keys are rejected: two readers of the same bundle must not disagree on
-     * which "pattern" or "type" counts. No JSON_ALLOW_NUL: values are C strings. */
-    st->root = json_loadb(data ? data : "", data ? len : 0, JSON_REJECT_DUPLICATES, &jerr);
-    if (!st->root) {
-        enum json_error_code code = json_error_code(&jerr);
-        if (code == json_error_out_of_memory)
-            goto out;
-        char field[64];
-        snprintf(field, sizeof field, "line %d, column %d", jerr.line, jerr.column);
-        acc_errinfo_set(ei, field, "%s", jerr.text);
-        rc = code == json_error_invalid_utf8 ? ACC_ERR_UTF8 : ACC_ERR_DECODE;
+     * which "pattern" or "type" counts. */
+    if ((rc = acc_feed_json_load(data, len, 0, &st->root, ei)) != ACC_OK)
         goto out;
-    }
     if ((rc = s_check(st, ei)) != ACC_OK)
         goto out;
     *state = st;
