@@ -98,7 +98,8 @@ BENCH_SRC := $(wildcard bench/*.c)
 BENCH_O := $(call obj,$(BENCH_SRC))
 BENCH_BINS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 
-# Which include paths each object sees (see "the parts" above).
+# Which include paths each object sees (see "the parts" above). Every object list needs a
+# line here: an object with none is compiled without any -I and fails at its first include.
 $(COMMON_O): INC := $(COMMON_INC)
 $(SVC_O): INC := $(SVC_INC)
 $(CTL_O): INC := $(CTL_INC)
