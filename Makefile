@@ -34,40 +34,79 @@ SAN_FLAGS :=
 ifneq ($(SANITIZE),)
 SAN_FLAGS := -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
 endif
-INCLUDES = -Icommon -I$(BUILD)/gen -Iservices -Itools/accordctl -Itests/support
-CFLAGS_ALL = $(BASE_CFLAGS) $(SAN_FLAGS) $(INCLUDES) $(PKG_CFLAGS) $(CFLAGS)
+# INC is set per object below (which part it belongs to decides what it may include).
+CFLAGS_ALL = $(BASE_CFLAGS) $(SAN_FLAGS) $(INC) $(PKG_CFLAGS) $(CFLAGS)
 LDFLAGS_ALL = $(SAN_FLAGS) $(LDFLAGS)
 
+# --- the parts and their folders -------------------------------------------------------
+# Three parts, each compiled with only the include paths it needs:
+#   common    the library every program links (store, stream, link, parsers, ...); sees
+#             itself and the generated protobuf-c headers, nothing else
+#   services  services/<svc>/ (node is only a main.c); see common, and services/ so that
+#             "intake/intake.h" names one service's header from another
+#   CLI       accordctl; sees common (and its own folder); not in libaccord.a
+# A new folder of common code is one word added to COMMON_DIRS: its *.c join the library
+# and it joins the include path of everything that sees common.
+COMMON_DIRS := common
+CTL_DIRS := tools/accordctl
+SERVICES := $(filter-out node,$(notdir $(wildcard services/*)))
+
+GEN_INC := -I$(BUILD)/gen
+COMMON_INC := $(addprefix -I,$(COMMON_DIRS)) $(GEN_INC)
+SVC_INC := $(COMMON_INC) -Iservices
+CTL_INC := $(COMMON_INC) $(addprefix -I,$(CTL_DIRS))
+TEST_INC := $(SVC_INC) -Itests/support
+
 # --- sources -------------------------------------------------------------------------
+obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
+
 PROTOS := $(wildcard proto/accord/v1/*.proto)
 GEN_C := $(patsubst proto/%.proto,$(BUILD)/gen/%.pb-c.c,$(PROTOS))
 GEN_H := $(GEN_C:.c=.h)
 GEN_O := $(GEN_C:.c=.o)
 
-COMMON_SRC := $(wildcard common/*.c)
-COMMON_O := $(patsubst %.c,$(BUILD)/obj/%.o,$(COMMON_SRC))
+COMMON_SRC := $(wildcard $(addsuffix /*.c,$(COMMON_DIRS)))
+COMMON_O := $(call obj,$(COMMON_SRC))
 
-SERVICES := $(filter-out node,$(notdir $(wildcard services/*)))
-SVC_LIB_SRC := $(filter-out %/main.c,$(wildcard $(foreach s,$(SERVICES),services/$(s)/*.c)))
-SVC_LIB_O := $(patsubst %.c,$(BUILD)/obj/%.o,$(SVC_LIB_SRC))
+SVC_SRC := $(wildcard services/*/*.c)
+SVC_O := $(call obj,$(SVC_SRC))
+SVC_LIB_O := $(call obj,$(filter-out %/main.c,$(SVC_SRC)))
 
-CTL_LIB_SRC := $(filter-out %/main.c,$(wildcard tools/accordctl/*.c))
-CTL_LIB_O := $(patsubst %.c,$(BUILD)/obj/%.o,$(CTL_LIB_SRC))
+CTL_SRC := $(wildcard $(addsuffix /*.c,$(CTL_DIRS)))
+CTL_O := $(call obj,$(CTL_SRC))
+CTL_LIB_O := $(filter-out %/main.o,$(CTL_O))
 
 LIB := $(BUILD)/lib/libaccord.a
+CTL_LIB := $(BUILD)/lib/libaccordctl.a
 BINS := $(BUILD)/bin/accord-node $(BUILD)/bin/accordctl \
         $(foreach s,$(SERVICES),$(BUILD)/bin/accord-$(s))
 
+# Unit tests named test_ctl_* test the CLI's own code: they alone see its headers and link
+# its archive.
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
+UNIT_O := $(call obj,$(UNIT_SRC))
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
+CTL_UNIT_BINS := $(filter $(BUILD)/tests/test_ctl_%,$(UNIT_BINS))
 TEST_SUPPORT_SRC := $(wildcard tests/support/*.c)
-TEST_SUPPORT_O := $(patsubst %.c,$(BUILD)/obj/%.o,$(TEST_SUPPORT_SRC))
+TEST_SUPPORT_O := $(call obj,$(TEST_SUPPORT_SRC))
 
 TOOL_SRC := $(wildcard tests/tools/*.c)
+TOOL_O := $(call obj,$(TOOL_SRC))
 TOOL_BINS := $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(TOOL_SRC))
 
 BENCH_SRC := $(wildcard bench/*.c)
+BENCH_O := $(call obj,$(BENCH_SRC))
 BENCH_BINS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
+
+# Which include paths each object sees (see "the parts" above). Every object list needs a
+# line here: an object with none is compiled without any -I and fails at its first include.
+$(COMMON_O): INC := $(COMMON_INC)
+$(SVC_O): INC := $(SVC_INC)
+$(CTL_O): INC := $(CTL_INC)
+$(UNIT_O) $(TEST_SUPPORT_O): INC := $(TEST_INC)
+$(call obj,$(filter tests/unit/test_ctl_%,$(UNIT_SRC))): INC := $(CTL_INC) -Itests/support
+$(TOOL_O): INC := $(COMMON_INC)
+$(BENCH_O): INC := $(COMMON_INC) -I/usr/include/postgresql
 
 .PHONY: all deps deps-check test unit run bench fuzz clean format demo
 .SECONDARY:
@@ -87,34 +126,44 @@ $(BUILD)/gen/%.pb-c.c $(BUILD)/gen/%.pb-c.h: proto/%.proto
 
 # Generated code is compiled without -Werror: it is not ours to edit.
 $(BUILD)/gen/%.pb-c.o: $(BUILD)/gen/%.pb-c.c $(GEN_H)
-	$(CC) $(BASE_CFLAGS) $(SAN_FLAGS) $(INCLUDES) $(PKG_CFLAGS) -w -c $< -o $@
+	$(CC) $(BASE_CFLAGS) $(SAN_FLAGS) $(GEN_INC) $(PKG_CFLAGS) -w -c $< -o $@
 
 # --- our objects ---------------------------------------------------------------------
-$(BUILD)/obj/%.o: %.c $(GEN_H) $(wildcard common/*.h)
+# Header dependencies come from the compiler (-MMD -MP writes a .d beside each object,
+# read below): an object is rebuilt when any header it includes, ours or generated,
+# changes. The generated headers are order-only here: they must exist before the first
+# compile, but a changed .proto rebuilds only the objects whose .d names its header.
+$(BUILD)/obj/%.o: %.c | $(GEN_H)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) $(WARN) -MMD -MP -c $< -o $@
 
--include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
+-include $(wildcard $(patsubst %.o,%.d,$(COMMON_O) $(SVC_O) $(CTL_O) $(UNIT_O) \
+                    $(TEST_SUPPORT_O) $(TOOL_O) $(BENCH_O)))
 
-$(LIB): $(GEN_O) $(COMMON_O) $(SVC_LIB_O) $(CTL_LIB_O)
+$(LIB): $(GEN_O) $(COMMON_O) $(SVC_LIB_O)
 	@mkdir -p $(dir $@)
 	rm -f $@
 	ar rcs $@ $^
 
-$(BUILD)/bin/accord-node: $(BUILD)/obj/services/node/main.o $(LIB)
+$(CTL_LIB): $(CTL_LIB_O)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS)
+	rm -f $@
+	ar rcs $@ $^
 
 $(BUILD)/bin/accord-%: $(BUILD)/obj/services/%/main.o $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS)
 
-$(BUILD)/bin/accordctl: $(BUILD)/obj/tools/accordctl/main.o $(LIB)
+$(BUILD)/bin/accordctl: $(call obj,$(filter %/main.c,$(CTL_SRC))) $(CTL_LIB) $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS)
 
 # --- tests ---------------------------------------------------------------------------
 $(BUILD)/tests/test_%: $(BUILD)/obj/tests/unit/test_%.o $(TEST_SUPPORT_O) $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS) $(shell pkg-config --libs cmocka)
+
+$(CTL_UNIT_BINS): $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(TEST_SUPPORT_O) $(CTL_LIB) $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS) $(shell pkg-config --libs cmocka)
 
@@ -141,19 +190,19 @@ $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS) -lpq -lcurl
 
-$(BUILD)/obj/bench/%.o: bench/%.c $(GEN_H)
-	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -I/usr/include/postgresql $(WARN) -MMD -MP -c $< -o $@
-
 bench: deps-check $(BINS) $(BENCH_BINS)
 	@BUILD=$(BUILD) bench/run.sh
 
 # --- fuzzing (clang, libFuzzer) --------------------------------------------------------
+# The script compiles common with common's include paths, the targets with the services'
+# (fuzz_http_json includes an intake source).
 fuzz:
-	@BUILD=$(BUILD) tests/fuzz/build.sh
+	@BUILD=$(BUILD) FUZZ_COMMON_SRC="$(COMMON_SRC)" FUZZ_COMMON_INC="$(COMMON_INC)" \
+	    FUZZ_TARGET_INC="$(SVC_INC)" tests/fuzz/build.sh
 
 format:
-	clang-format -i $(wildcard common/*.[ch] services/*/*.[ch] tools/*/*.[ch] tests/unit/*.c bench/*.c tests/fuzz/*.c)
+	clang-format -i $(wildcard $(foreach d,$(COMMON_DIRS) services/* $(CTL_DIRS),$(d)/*.[ch]) \
+	    tests/unit/*.c tests/support/*.[ch] tests/tools/*.c bench/*.c tests/fuzz/*.[ch])
 
 clean:
 	rm -rf build
