@@ -6,6 +6,23 @@
 #include <string.h>
 #include <time.h>
 
+bool
+acc_agency_valid(const char *id)
+{
+    if (!id)
+        return false;
+    size_t len = strlen(id);
+    if (len < 2 || len > ACC_AGENCY_MAX)
+        return false;
+    for (size_t i = 0; i < len; i++) {
+        char c = id[i];
+        bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || (i > 0 && c == '-');
+        if (!ok)
+            return false;
+    }
+    return true;
+}
+
 static int
 s_hex(int c)
 {

@@ -102,7 +102,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
 
     if (cfg) {
-        if (!acc_config_valid_agency(cfg->agency) || cfg->n_categories == 0)
+        if (!acc_agency_valid(cfg->agency) || cfg->n_categories == 0)
             abort();
         char list[64];
         acc_config_category_list(cfg, list, sizeof list);

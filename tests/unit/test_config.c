@@ -970,17 +970,17 @@ static void
 test_valid_agency(void **state)
 {
     (void)state;
-    assert_true(acc_config_valid_agency("ab"));
-    assert_true(acc_config_valid_agency("0-"));
-    assert_true(acc_config_valid_agency("stttt-hn"));
-    assert_true(acc_config_valid_agency("abcdefghijabcdefghijabcdefghijab")); /* 32 */
-    assert_false(acc_config_valid_agency("abcdefghijabcdefghijabcdefghijabc"));
-    assert_false(acc_config_valid_agency("a"));
-    assert_false(acc_config_valid_agency("-a"));
-    assert_false(acc_config_valid_agency("aB"));
-    assert_false(acc_config_valid_agency("a.b"));
-    assert_false(acc_config_valid_agency(""));
-    assert_false(acc_config_valid_agency(NULL));
+    assert_true(acc_agency_valid("ab"));
+    assert_true(acc_agency_valid("0-"));
+    assert_true(acc_agency_valid("stttt-hn"));
+    assert_true(acc_agency_valid("abcdefghijabcdefghijabcdefghijab")); /* 32 */
+    assert_false(acc_agency_valid("abcdefghijabcdefghijabcdefghijabc"));
+    assert_false(acc_agency_valid("a"));
+    assert_false(acc_agency_valid("-a"));
+    assert_false(acc_agency_valid("aB"));
+    assert_false(acc_agency_valid("a.b"));
+    assert_false(acc_agency_valid(""));
+    assert_false(acc_agency_valid(NULL));
 }
 
 /* ---- render: the commented examples ------------------------------------------------ */
