@@ -68,7 +68,6 @@
 
 #include "acc_err.h"
 #include "acc_feed.h"
-#include "acc_ids.h"
 
 typedef struct acc_category {
     char *id;      /* [a-z0-9][a-z0-9-]{0,47} */

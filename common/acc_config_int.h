@@ -26,6 +26,7 @@
 #include <stdint.h>
 
 #include "acc_config.h"
+#include "acc_ids.h"
 
 #define ACC_CONFIG_TEXT_MAX 200       /* bytes of `name` and of a category label */
 #define ACC_CONFIG_LONG_TEXT_MAX 2000 /* bytes of verification.auto.legal_basis, .reasons */

@@ -43,100 +43,101 @@ const size_t acc_config_n_default_categories = ACC_CONFIG_LEN(acc_config_default
 #define S_SECRET (1 << 4)   /* never echoed in a message */
 #define S_HOSTPORT (1 << 5) /* a BIND that is "HOST:PORT" (HTTP), not "tcp://HOST:PORT" */
 #define S_NONEMPTY (1 << 6) /* a LIST that must not be empty */
-#define S_FLAGS(fl)                                                                                \
-    .required = ((fl) & S_REQ) != 0, .empty_null = ((fl) & S_EMPTY) != 0,                              \
-    .unique = ((fl) & S_UNIQ) != 0, .nocase = ((fl) & S_NOCASE) != 0, .secret = ((fl) & S_SECRET) != 0,  \
-    .hostport = ((fl) & S_HOSTPORT) != 0, .non_empty = ((fl) & S_NONEMPTY) != 0
+#define S_FLAGS(fl) \
+    .required = ((fl) & S_REQ) != 0, .empty_null = ((fl) & S_EMPTY) != 0, \
+    .unique = ((fl) & S_UNIQ) != 0, .nocase = ((fl) & S_NOCASE) != 0, \
+    .secret = ((fl) & S_SECRET) != 0, .hostport = ((fl) & S_HOSTPORT) != 0, \
+    .non_empty = ((fl) & S_NONEMPTY) != 0
 
 /* The rows. S_T is the struct the table being defined fills (set before each table). */
 #define S_AT(field) .offset = offsetof(S_T, field)
-#define S_INT(nm, field, lo, hi, def, hlp)                                                         \
+#define S_INT(nm, field, lo, hi, def, hlp) \
     {.name = nm, .kind = ACC_CONFIG_INT, .min = lo, .max = hi, .def_int = def, S_AT(field), .help = hlp}
-#define S_STR(nm, field, rule, fl, def, hlp)                                                       \
+#define S_STR(nm, field, rule, fl, def, hlp) \
     {.name = nm, .kind = ACC_CONFIG_STRING, .check = rule, S_FLAGS(fl), .def_str = def, S_AT(field), .help = hlp}
-#define S_PATH(nm, field, fl, def, hlp, ex)                                                        \
+#define S_PATH(nm, field, fl, def, hlp, ex) \
     {.name = nm, .kind = ACC_CONFIG_PATH, S_FLAGS(fl), .def_str = def, S_AT(field), .help = hlp, .example = ex}
-#define S_BIND(nm, field, port, fl, hlp)                                                           \
+#define S_BIND(nm, field, port, fl, hlp) \
     {.name = nm, .kind = ACC_CONFIG_BIND, .def_int = port, S_FLAGS(fl), S_AT(field), .help = hlp}
-#define S_LEVEL(nm, field, def, hlp)                                                               \
+#define S_LEVEL(nm, field, def, hlp) \
     {.name = nm, .kind = ACC_CONFIG_LEVEL, .def_int = def, S_AT(field), .help = hlp}
-#define S_BOOL(nm, field, def, hlp)                                                                \
+#define S_BOOL(nm, field, def, hlp) \
     {.name = nm, .kind = ACC_CONFIG_BOOL, .def_int = def, S_AT(field), .help = hlp}
-#define S_ROLE(nm, field, fl, hlp)                                                                 \
+#define S_ROLE(nm, field, fl, hlp) \
     {.name = nm, .kind = ACC_CONFIG_ROLE, S_FLAGS(fl), S_AT(field), .help = hlp}
-#define S_STRLIST(nm, field, n_field, most, rule, fl, hlp)                                         \
-    {.name = nm, .kind = ACC_CONFIG_STRLIST, S_AT(field), .count_offset = offsetof(S_T, n_field),  \
+#define S_STRLIST(nm, field, n_field, most, rule, fl, hlp) \
+    {.name = nm, .kind = ACC_CONFIG_STRLIST, S_AT(field), .count_offset = offsetof(S_T, n_field), \
      .max_items = most, .check = rule, S_FLAGS(fl), .help = hlp}
-#define S_GROUP(nm, table, hlp, ex)                                                                \
-    {.name = nm, .kind = ACC_CONFIG_GROUP, .sub = table, .n_sub = ACC_CONFIG_LEN(table),           \
+#define S_GROUP(nm, table, hlp, ex) \
+    {.name = nm, .kind = ACC_CONFIG_GROUP, .sub = table, .n_sub = ACC_CONFIG_LEN(table), \
      .help = hlp, .example = ex}
-#define S_LIST(nm, table, type, field, n_field, most, fl, hlp, ex)                                 \
-    {.name = nm, .kind = ACC_CONFIG_LIST, .elem = table, .n_elem = ACC_CONFIG_LEN(table),          \
-     .elem_size = sizeof(type), S_AT(field), .count_offset = offsetof(S_T, n_field),               \
+#define S_LIST(nm, table, type, field, n_field, most, fl, hlp, ex) \
+    {.name = nm, .kind = ACC_CONFIG_LIST, .elem = table, .n_elem = ACC_CONFIG_LEN(table), \
+     .elem_size = sizeof(type), S_AT(field), .count_offset = offsetof(S_T, n_field), \
      .max_items = most, S_FLAGS(fl), .help = hlp, .example = ex}
 
 /* Every service has a request endpoint at port_base + n and a stream endpoint 10 above. */
-#define S_SERVICE_BINDS(svc, port, hlp)                                                            \
-    S_BIND("bind", svc.bind, port, 0, hlp),                                                        \
-    S_BIND("stream_bind", svc.stream_bind, (port) + ACC_CONFIG_STREAM_OFFSET, 0, S_HELP_STREAM),   \
+#define S_SERVICE_BINDS(svc, port, hlp) \
+    S_BIND("bind", svc.bind, port, 0, hlp), \
+    S_BIND("stream_bind", svc.stream_bind, (port) + ACC_CONFIG_STREAM_OFFSET, 0, S_HELP_STREAM), \
     S_STR("stream_connect", svc.stream_connect, acc_config_rule_connect, S_EMPTY, NULL, S_HELP_CONNECT)
 
 /* ---- comments and examples longer than a row ------------------------------------------- */
 
-#define S_HELP_STREAM                                                                              \
-    "stream endpoint (luồng sự kiện giữa các dịch vụ), used when the services run as\n"            \
+#define S_HELP_STREAM \
+    "stream endpoint (luồng sự kiện giữa các dịch vụ), used when the services run as\n" \
     "separate processes; \"\" for none"
-#define S_HELP_CONNECT                                                                             \
-    "where the other services connect to this stream when it is not the stream_bind address\n"     \
+#define S_HELP_CONNECT \
+    "where the other services connect to this stream when it is not the stream_bind address\n" \
     "(e.g. tcp://verification:7411 between containers); absent: stream_bind"
-#define S_HELP_AUTO                                                                                \
-    "automatic verification (thẩm định tự động) of reports from the listed sources\n"              \
-    "with at least min_confidence (0..100, default 90); legal_basis and reasons\n"                 \
+#define S_HELP_AUTO \
+    "automatic verification (thẩm định tự động) of reports from the listed sources\n" \
+    "with at least min_confidence (0..100, default 90); legal_basis and reasons\n" \
     "(UTF-8, at most 2000 bytes) are required when enabled"
-#define S_EXAMPLE_AUTO                                                                             \
-    "auto = {\n"                                                                                   \
-    "    enabled = true;\n"                                                                        \
-    "    sources = [ \"vncert\" ];\n"                                                              \
-    "    min_confidence = 90;\n"                                                                   \
-    "    legal_basis = \"" ACC_CONFIG_LEGAL_EXAMPLE "\";\n"                                        \
-    "    reasons = \"" ACC_CONFIG_REASONS_EXAMPLE "\";\n"                                          \
+#define S_EXAMPLE_AUTO \
+    "auto = {\n" \
+    "    enabled = true;\n" \
+    "    sources = [ \"vncert\" ];\n" \
+    "    min_confidence = 90;\n" \
+    "    legal_basis = \"" ACC_CONFIG_LEGAL_EXAMPLE "\";\n" \
+    "    reasons = \"" ACC_CONFIG_REASONS_EXAMPLE "\";\n" \
     "};"
-#define S_HELP_SPOOL                                                                               \
-    "outgoing notices waiting for delivery, relative to this file\n"                               \
+#define S_HELP_SPOOL \
+    "outgoing notices waiting for delivery, relative to this file\n" \
     "(default: the directory spool inside data_dir)"
-#define S_HELP_CATEGORIES                                                                          \
-    "violation categories (danh mục vi phạm): id [a-z0-9][a-z0-9-]{0,47},\n"                       \
+#define S_HELP_CATEGORIES \
+    "violation categories (danh mục vi phạm): id [a-z0-9][a-z0-9-]{0,47},\n" \
     "Vietnamese and English labels; at most 256 entries"
-#define S_HELP_SOURCES                                                                             \
-    "feeds and partners that submit reports (nguồn tin): name\n"                                   \
-    "[a-z0-9][a-z0-9._:-]{0,63} (\"citizen\" sets the citizen form's trust); token: "              \
-    "bearer token for\n"                                                                           \
-    "HTTP ingest, at least 16 characters (absent: no HTTP access); trust\n"                        \
+#define S_HELP_SOURCES \
+    "feeds and partners that submit reports (nguồn tin): name\n" \
+    "[a-z0-9][a-z0-9._:-]{0,63} (\"citizen\" sets the citizen form's trust); token: " \
+    "bearer token for\n" \
+    "HTTP ingest, at least 16 characters (absent: no HTTP access); trust\n" \
     "high|medium|low; confidence 0..100 (0: none); rate_per_minute 0 = unlimited"
-#define S_EXAMPLE_SOURCES                                                                          \
-    "sources = (\n"                                                                                \
-    "    { name = \"vncert\"; token = \"" ACC_CONFIG_TOKEN_EXAMPLE "\";\n"                         \
-    "      trust = \"high\"; confidence = 80; rate_per_minute = 6000; }\n"                         \
+#define S_EXAMPLE_SOURCES \
+    "sources = (\n" \
+    "    { name = \"vncert\"; token = \"" ACC_CONFIG_TOKEN_EXAMPLE "\";\n" \
+    "      trust = \"high\"; confidence = 80; rate_per_minute = 6000; }\n" \
     ");"
-#define S_HELP_FEED_TAGS                                                                           \
-    "feed tag -> category (MISP/STIX tags, case-insensitive); the category\n"                      \
+#define S_HELP_FEED_TAGS \
+    "feed tag -> category (MISP/STIX tags, case-insensitive); the category\n" \
     "must be one of 'categories'"
-#define S_EXAMPLE_FEED_TAGS                                                                        \
-    "feed_tags = (\n"                                                                              \
-    "    { tag = \"phishing\"; category = \"phishing-malware\"; },\n"                              \
-    "    { tag = \"malware\"; category = \"phishing-malware\"; }\n"                                \
+#define S_EXAMPLE_FEED_TAGS \
+    "feed_tags = (\n" \
+    "    { tag = \"phishing\"; category = \"phishing-malware\"; },\n" \
+    "    { tag = \"malware\"; category = \"phishing-malware\"; }\n" \
     ");"
-#define S_HELP_PEERS                                                                               \
+#define S_HELP_PEERS \
     "federation peers (cơ quan liên kết) are kept in " ACC_CONFIG_PEERS_FILE " next to this file,\n" \
-    "written by `accordctl peer add/remove` and read at start when it exists.\n"                   \
-    "They may be listed here instead (then not in " ACC_CONFIG_PEERS_FILE "): agency; role\n"      \
-    "lead|coordinating|parent|child (what the peer is to us; at most one lead and\n"               \
-    "one parent); endpoint tcp://HOST:PORT of its intake; public_key: its\n"                       \
+    "written by `accordctl peer add/remove` and read at start when it exists.\n" \
+    "They may be listed here instead (then not in " ACC_CONFIG_PEERS_FILE "): agency; role\n" \
+    "lead|coordinating|parent|child (what the peer is to us; at most one lead and\n" \
+    "one parent); endpoint tcp://HOST:PORT of its intake; public_key: its\n" \
     "keys/node.pub (`accordctl key show`); name optional"
-#define S_EXAMPLE_PEERS                                                                            \
-    "peers = (\n"                                                                                  \
-    "    { agency = \"ca-hn\"; role = \"coordinating\"; endpoint = \"tcp://10.0.0.5:7400\";\n"     \
-    "      public_key = \"<40 characters>\"; name = \"Công an Hà Nội\"; }\n"                       \
+#define S_EXAMPLE_PEERS \
+    "peers = (\n" \
+    "    { agency = \"ca-hn\"; role = \"coordinating\"; endpoint = \"tcp://10.0.0.5:7400\";\n" \
+    "      public_key = \"<40 characters>\"; name = \"Công an Hà Nội\"; }\n" \
     ");"
 
 /* ---- the tables ------------------------------------------------------------------------ */

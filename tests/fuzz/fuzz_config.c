@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "acc_config.h"
+#include "acc_ids.h"
 
 #define S_INPUT_MAX (64 * 1024)
 
