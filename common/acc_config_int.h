@@ -218,7 +218,8 @@ const char *acc_config_peer_conflict(const char *own, const acc_peer_cfg_t *peer
 
 /* acc_config_cross_check — the rules that span keys, and the values derived from others
  * (name, intake.ipc_path, notification.spool_dir, the default taxonomy), once every key
- * of @cfg has been read. Problems go through @ctx. */
+ * of @cfg has been read; last, the wrapped literals no problem explained
+ * (acc_config_flags_report). Problems go through @ctx. */
 void acc_config_cross_check(acc_config_ctx_t *ctx, acc_config_t *cfg);
 
 /* ---- the wrapped-integer scanner (acc_config_lex.c) ------------------------------- */

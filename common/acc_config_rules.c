@@ -35,24 +35,6 @@ acc_config_rule_text(const char *v)
     return NULL;
 }
 
-/* [a-z0-9][a-z0-9-]{min_rest,max_rest} */
-static bool
-s_valid_id(const char *v, size_t min_rest, size_t max_rest)
-{
-    if (!v)
-        return false;
-    size_t len = strlen(v);
-    if (len < 1 + min_rest || len > 1 + max_rest)
-        return false;
-    for (size_t i = 0; i < len; i++) {
-        char c = v[i];
-        bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || (i > 0 && c == '-');
-        if (!ok)
-            return false;
-    }
-    return true;
-}
-
 const char *
 acc_config_rule_agency(const char *v)
 {
@@ -64,7 +46,7 @@ acc_config_rule_agency(const char *v)
 const char *
 acc_config_rule_category_id(const char *v)
 {
-    return s_valid_id(v, 0, 47) ? NULL : "must match [a-z0-9][a-z0-9-]{0,47}";
+    return acc_ids_slug_valid(v, 1, 48) ? NULL : "must match [a-z0-9][a-z0-9-]{0,47}";
 }
 
 const char *

@@ -49,6 +49,10 @@ int acc_ids_year(int64_t ms, int64_t offset_min);
  * Errors: ACC_ERR_TOO_LARGE when @buflen is too small. */
 acc_err acc_case_number_format(const char *agency, int year, uint64_t n, char *buf, size_t buflen);
 
+/* acc_ids_slug_valid — true when @s (may be NULL) is a lowercase id of @min_len to
+ * @max_len bytes (@min_len >= 1): [a-z0-9][a-z0-9-]*, as agency and category ids are. */
+bool acc_ids_slug_valid(const char *s, size_t min_len, size_t max_len);
+
 /* acc_agency_valid — true when @id (may be NULL) is an agency id: [a-z0-9][a-z0-9-]{1,31},
  * lowercase letters, digits and '-', 2 to ACC_AGENCY_MAX bytes. The one rule for the
  * config file, the CURVE key table and the federation links. */

@@ -97,6 +97,13 @@ test_agency_valid(void **state)
     assert_false(acc_agency_valid("a.b"));
     assert_false(acc_agency_valid(""));
     assert_false(acc_agency_valid(NULL));
+    /* The same alphabet at other lengths: category ids are 1 to 48 bytes. */
+    assert_true(acc_ids_slug_valid("a", 1, 48));
+    assert_true(acc_ids_slug_valid("phishing-malware", 1, 48));
+    assert_false(acc_ids_slug_valid("", 1, 48));
+    assert_false(acc_ids_slug_valid("-a", 1, 48));
+    assert_false(acc_ids_slug_valid("abcdefghijabcdefghijabcdefghijabcdefghijabcdefghi", 1, 48));
+    assert_true(acc_ids_slug_valid("abcdefghijabcdefghijabcdefghijabcdefghijabcdefgh", 1, 48));
 }
 
 int
