@@ -97,7 +97,7 @@ typedef enum {
 } acc_role;
 
 typedef struct acc_peer_cfg {
-    char *agency;     /* the peer's agency id (acc_config_valid_agency) */
+    char *agency;     /* the peer's agency id (acc_agency_valid) */
     acc_role role;    /* what the peer is to us */
     char *endpoint;   /* the peer's intake: "tcp://HOST:PORT" */
     char *public_key; /* its CURVE public key, 40 Z85 characters */
@@ -241,8 +241,5 @@ acc_role acc_role_parse(const char *name);
  */
 acc_err acc_config_peers_write(const acc_config_t *cfg, const acc_peer_cfg_t *peers, size_t n,
                                acc_errinfo_t *ei);
-
-/* acc_config_valid_agency — true when @id is a valid agency id. */
-int acc_config_valid_agency(const char *id);
 
 #endif

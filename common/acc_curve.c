@@ -27,7 +27,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "acc_config.h"
+#include "acc_ids.h"
 #include "acc_log.h"
 
 /* The option exists and works in libzmq 4.3.4, but Debian's zmq.h declares it only
@@ -131,8 +131,7 @@ s_build_table(const acc_zap_peer_t *peers, size_t n, s_peer_t **out, acc_errinfo
             err = ACC_ERR_INVALID;
             goto out;
         }
-        if (memchr(p->agency, '\0', sizeof p->agency) == NULL ||
-            !acc_config_valid_agency(p->agency)) {
+        if (memchr(p->agency, '\0', sizeof p->agency) == NULL || !acc_agency_valid(p->agency)) {
             acc_errinfo_set(ei, "agency", "peer %zu: agency '%.*s' is not a valid agency id", i,
                             (int)strnlen(p->agency, ACC_AGENCY_MAX), p->agency);
             err = ACC_ERR_INVALID;

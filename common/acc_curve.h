@@ -17,10 +17,10 @@
 #include <zmq.h>
 
 #include "acc_err.h"
+#include "acc_ids.h"
 
 #define ACC_CURVE_KEY_LEN 40 /* Z85 text of a 32-byte key */
 #define ACC_CURVE_DOMAIN "accord"
-#define ACC_AGENCY_MAX 32
 
 typedef struct acc_zap_peer {
     char public_key[ACC_CURVE_KEY_LEN + 1]; /* Z85 */

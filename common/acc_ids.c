@@ -6,6 +6,29 @@
 #include <string.h>
 #include <time.h>
 
+bool
+acc_ids_slug_valid(const char *s, size_t min_len, size_t max_len)
+{
+    if (!s)
+        return false;
+    size_t len = strlen(s);
+    if (len < min_len || len > max_len || len == 0)
+        return false;
+    for (size_t i = 0; i < len; i++) {
+        char c = s[i];
+        bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || (i > 0 && c == '-');
+        if (!ok)
+            return false;
+    }
+    return true;
+}
+
+bool
+acc_agency_valid(const char *id)
+{
+    return acc_ids_slug_valid(id, 2, ACC_AGENCY_MAX);
+}
+
 static int
 s_hex(int c)
 {

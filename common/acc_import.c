@@ -17,6 +17,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "acc_text.h"
+
 /* One record (a JSON line, a CSV row) may not exceed this many bytes. */
 #define ACC_IMPORT_MAX_RECORD ((size_t)1 << 20)
 /* Columns kept per CSV row: there are only S_F__COUNT known names, so a header with more
@@ -70,48 +72,6 @@ struct acc_import {
 };
 
 /* --- small helpers --------------------------------------------------------------------- */
-
-/* s_utf8_valid — strict UTF-8 (no overlongs, no surrogates, nothing above U+10FFFF). */
-static bool
-s_utf8_valid(const unsigned char *s, size_t len)
-{
-    size_t i = 0;
-    while (i < len) {
-        unsigned char c = s[i];
-        if (c < 0x80) {
-            i++;
-            continue;
-        }
-        size_t n;
-        unsigned char lo = 0x80, hi = 0xBF; /* allowed range of the second byte */
-        if (c >= 0xC2 && c <= 0xDF) {
-            n = 1;
-        } else if (c >= 0xE0 && c <= 0xEF) {
-            n = 2;
-            if (c == 0xE0)
-                lo = 0xA0; /* overlong */
-            else if (c == 0xED)
-                hi = 0x9F; /* surrogates */
-        } else if (c >= 0xF0 && c <= 0xF4) {
-            n = 3;
-            if (c == 0xF0)
-                lo = 0x90; /* overlong */
-            else if (c == 0xF4)
-                hi = 0x8F; /* above U+10FFFF */
-        } else {
-            return false;
-        }
-        if (len - i <= n)
-            return false;
-        if (s[i + 1] < lo || s[i + 1] > hi)
-            return false;
-        for (size_t k = 2; k <= n; k++)
-            if ((s[i + k] & 0xC0) != 0x80)
-                return false;
-        i += n + 1;
-    }
-    return true;
-}
 
 /* s_printable — copy @s[0..@len) into @out for an error message: names come from hostile
  * input, so control and non-ASCII bytes become '?' (no terminal escapes in logs) and long
@@ -371,7 +331,7 @@ s_set_text(Accord__V1__Report *r, s_field f, const char *v, size_t len, size_t l
         s_field_err(ei, line, f, "contains a nul byte");
         return ACC_ERR_INVALID;
     }
-    if (!s_utf8_valid((const unsigned char *)v, len)) {
+    if (!acc_text_utf8_valid(v, len)) {
         s_field_err(ei, line, f, "is not valid utf-8");
         return ACC_ERR_UTF8;
     }

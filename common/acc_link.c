@@ -145,8 +145,10 @@ s_key_seq(const s_peer *p, const void *k, size_t kl)
     return acc_store_be_u64(b + p->agency_len + 1);
 }
 
+/* An inbound origin must fit the state key. Whether it is an agency we know is decided
+ * before this (the ZAP User-Id, from peers that passed acc_agency_valid at load). */
 static bool
-s_agency_valid(const char *a)
+s_origin_fits(const char *a)
 {
     return a && *a && strlen(a) <= ACC_AGENCY_MAX;
 }
@@ -640,8 +642,8 @@ static acc_err
 s_check_opts(const acc_link_opts_t *opts, const acc_link_peer_t *peers, size_t n_peers,
              acc_errinfo_t *ei)
 {
-    if (!opts || !s_agency_valid(opts->agency)) {
-        acc_errinfo_set(ei, "agency", "our agency must be 1 to %d bytes", ACC_AGENCY_MAX);
+    if (!opts || !acc_agency_valid(opts->agency)) {
+        acc_errinfo_set(ei, "agency", "our agency is not a valid agency id");
         return ACC_ERR_INVALID;
     }
     if (opts->window > ACC_LINK_WINDOW_MAX) {
@@ -668,9 +670,8 @@ s_check_opts(const acc_link_opts_t *opts, const acc_link_peer_t *peers, size_t n
     }
     for (size_t i = 0; i < n_peers; i++) {
         const acc_link_peer_t *c = &peers[i];
-        if (!s_agency_valid(c->agency)) {
-            acc_errinfo_set(ei, "agency", "peer %zu: agency must be 1 to %d bytes", i,
-                            ACC_AGENCY_MAX);
+        if (!acc_agency_valid(c->agency)) {
+            acc_errinfo_set(ei, "agency", "peer %zu: agency is not a valid agency id", i);
             return ACC_ERR_INVALID;
         }
         for (size_t j = 0; j < i; j++)
@@ -963,7 +964,7 @@ Accord__V1__DeliveryStatus
 acc_link_inbound_check(acc_txn_t *txn, acc_table t, const char *origin, uint64_t seq)
 {
     assert(txn);
-    if (!s_agency_valid(origin) || seq == 0)
+    if (!s_origin_fits(origin) || seq == 0)
         return ACCORD__V1__DELIVERY_STATUS__DELIVERY_STATUS_REJECTED;
     const void *v;
     size_t vl;
@@ -987,7 +988,7 @@ acc_err
 acc_link_inbound_mark(acc_txn_t *txn, acc_table t, const char *origin, uint64_t seq)
 {
     assert(txn);
-    if (!s_agency_valid(origin) || seq == 0)
+    if (!s_origin_fits(origin) || seq == 0)
         return ACC_ERR_INVALID;
     unsigned char b[8];
     acc_store_u64_be(seq, b);

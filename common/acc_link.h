@@ -62,8 +62,9 @@ typedef struct acc_link acc_link_t;
 /*
  * acc_link_new — a sender for @peers (copied) using @store (borrowed; its tables must
  * include ACC_LINK_TABLES) in @zctx. Reads each peer's queue state.
- * Agencies are 1..ACC_AGENCY_MAX bytes and distinct; a tcp:// endpoint needs the peer's
- * public key and our key pair (as acc_stream does: nothing leaves a node in clear text).
+ * Agencies are valid agency ids (acc_agency_valid) and distinct; a tcp:// endpoint needs
+ * the peer's public key and our key pair (as acc_stream does: nothing leaves a node in
+ * clear text).
  * Option values of 0 take the defaults; window is at most ACC_LINK_WINDOW_MAX.
  * Errors: ACC_ERR_INVALID (a bad key, endpoint, agency, option or a missing table; ei names
  * it), ACC_ERR_NET, ACC_ERR_STORE, NOMEM.

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "acc_config.h"
+#include "acc_ids.h"
 
 #define S_INPUT_MAX (64 * 1024)
 
@@ -102,7 +103,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
 
     if (cfg) {
-        if (!acc_config_valid_agency(cfg->agency) || cfg->n_categories == 0)
+        if (!acc_agency_valid(cfg->agency) || cfg->n_categories == 0)
             abort();
         char list[64];
         acc_config_category_list(cfg, list, sizeof list);

@@ -966,23 +966,6 @@ test_render_rejects(void **state)
     assert_string_equal(text, "untouched");
 }
 
-static void
-test_valid_agency(void **state)
-{
-    (void)state;
-    assert_true(acc_config_valid_agency("ab"));
-    assert_true(acc_config_valid_agency("0-"));
-    assert_true(acc_config_valid_agency("stttt-hn"));
-    assert_true(acc_config_valid_agency("abcdefghijabcdefghijabcdefghijab")); /* 32 */
-    assert_false(acc_config_valid_agency("abcdefghijabcdefghijabcdefghijabc"));
-    assert_false(acc_config_valid_agency("a"));
-    assert_false(acc_config_valid_agency("-a"));
-    assert_false(acc_config_valid_agency("aB"));
-    assert_false(acc_config_valid_agency("a.b"));
-    assert_false(acc_config_valid_agency(""));
-    assert_false(acc_config_valid_agency(NULL));
-}
-
 /* ---- render: the commented examples ------------------------------------------------ */
 
 static void
@@ -1854,7 +1837,6 @@ main(void)
         cmocka_unit_test(test_check_reports_all),
         cmocka_unit_test(test_render_round_trip),
         cmocka_unit_test(test_render_rejects),
-        cmocka_unit_test(test_valid_agency),
         cmocka_unit_test(test_render_examples),
         cmocka_unit_test(test_stream_binds),
         cmocka_unit_test(test_auto_verify),

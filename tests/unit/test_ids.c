@@ -81,14 +81,38 @@ test_year_offset(void **state)
     assert_int_equal(acc_ids_year(ms, 420), 2026);
 }
 
+static void
+test_agency_valid(void **state)
+{
+    (void)state;
+    /* [a-z0-9][a-z0-9-]{1,31}: the config file, the CURVE key table and the links. */
+    assert_true(acc_agency_valid("ab"));
+    assert_true(acc_agency_valid("0-"));
+    assert_true(acc_agency_valid("stttt-hn"));
+    assert_true(acc_agency_valid("abcdefghijabcdefghijabcdefghijab")); /* 32 */
+    assert_false(acc_agency_valid("abcdefghijabcdefghijabcdefghijabc"));
+    assert_false(acc_agency_valid("a"));
+    assert_false(acc_agency_valid("-a"));
+    assert_false(acc_agency_valid("aB"));
+    assert_false(acc_agency_valid("a.b"));
+    assert_false(acc_agency_valid(""));
+    assert_false(acc_agency_valid(NULL));
+    /* The same alphabet at other lengths: category ids are 1 to 48 bytes. */
+    assert_true(acc_ids_slug_valid("a", 1, 48));
+    assert_true(acc_ids_slug_valid("phishing-malware", 1, 48));
+    assert_false(acc_ids_slug_valid("", 1, 48));
+    assert_false(acc_ids_slug_valid("-a", 1, 48));
+    assert_false(acc_ids_slug_valid("abcdefghijabcdefghijabcdefghijabcdefghijabcdefghi", 1, 48));
+    assert_true(acc_ids_slug_valid("abcdefghijabcdefghijabcdefghijabcdefghijabcdefgh", 1, 48));
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_uuid_roundtrip),
-        cmocka_unit_test(test_uuid_v7_order),
-        cmocka_unit_test(test_case_numbers),
-        cmocka_unit_test(test_year_offset),
+        cmocka_unit_test(test_uuid_roundtrip), cmocka_unit_test(test_uuid_v7_order),
+        cmocka_unit_test(test_case_numbers),   cmocka_unit_test(test_year_offset),
+        cmocka_unit_test(test_agency_valid),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
