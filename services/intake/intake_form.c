@@ -233,6 +233,58 @@ s_form_input(acc_buf_t *s, const intake_form_req_t *fm, const s_form_err *errs, 
     acc_buf_adds(s, "\">\n</div>\n");
 }
 
+/* The list of problems at the top of the form, each linked to its field. */
+static void
+s_error_summary(acc_buf_t *s, acc_lang lang, const s_form_err *errs, size_t n_errs)
+{
+    if (!n_errs)
+        return;
+    acc_buf_adds(s, "<div class=\"box\" role=\"alert\" aria-labelledby=\"err-title\">\n"
+                    "<h2 id=\"err-title\">");
+    s_htmlz(s, ACC_TR(lang, "Please correct the following", "Vui lòng sửa các mục sau"));
+    acc_buf_adds(s, "</h2>\n<ul>\n");
+    for (size_t i = 0; i < n_errs; i++) {
+        if (errs[i].field >= 0)
+            acc_buf_addf(s, "<li><a href=\"#%s\">", s_form_names[errs[i].field]);
+        else
+            acc_buf_adds(s, "<li>");
+        s_htmlz(s, errs[i].msg);
+        acc_buf_adds(s, errs[i].field >= 0 ? "</a></li>\n" : "</li>\n");
+    }
+    acc_buf_adds(s, "</ul>\n</div>\n");
+}
+
+/* The category select, with the chosen one selected. */
+static void
+s_category_select(acc_buf_t *s, const acc_config_t *cfg, acc_lang lang, const intake_form_req_t *fm,
+                  const s_form_err *errs, size_t n_errs)
+{
+    const char *cerr = s_field_error(errs, n_errs, F_CATEGORY);
+    acc_buf_adds(s, "<div class=\"f\">\n<label for=\"category\">");
+    s_htmlz(s, ACC_TR(lang, "Kind of content (required)", "Loại nội dung (bắt buộc)"));
+    acc_buf_adds(s, "</label>\n");
+    if (cerr) {
+        acc_buf_adds(s, "<p class=\"err\" id=\"category-err\">");
+        s_htmlz(s, cerr);
+        acc_buf_adds(s, "</p>\n");
+    }
+    acc_buf_addf(s, "<select id=\"category\" name=\"category\" required%s>\n",
+                 cerr ? " aria-invalid=\"true\" aria-describedby=\"category-err\"" : "");
+    acc_buf_adds(s, "<option value=\"\">");
+    s_htmlz(s, ACC_TR(lang, "— Choose one —", "— Chọn một loại —"));
+    acc_buf_adds(s, "</option>\n");
+    const char *chosen = s_fv(fm, F_CATEGORY);
+    for (size_t i = 0; i < cfg->n_categories; i++) {
+        const acc_category_t *cat = &cfg->categories[i];
+        acc_buf_adds(s, "<option value=\"");
+        s_htmlz(s, cat->id);
+        acc_buf_adds(s, strcmp(chosen, cat->id) == 0 ? "\" selected>" : "\">");
+        s_htmlz(s, lang == ACC_LANG_VI ? cat->name_vi : cat->name_en);
+        acc_buf_adds(s, "</option>\n");
+    }
+    acc_buf_adds(s, "</select>\n</div>\n");
+}
+
 /* The form, empty (@fm NULL) or filled with what was sent and the problems found. */
 static void
 s_form_page(acc_buf_t *s, const acc_config_t *cfg, acc_lang lang, const intake_form_req_t *fm,
@@ -261,21 +313,7 @@ s_form_page(acc_buf_t *s, const acc_config_t *cfg, acc_lang lang, const intake_f
         acc_buf_adds(
             s, "<p><a href=\"/report?lang=vi\" hreflang=\"vi\" lang=\"vi\">Tiếng Việt</a></p>\n");
 
-    if (n_errs) {
-        acc_buf_adds(s, "<div class=\"box\" role=\"alert\" aria-labelledby=\"err-title\">\n"
-                        "<h2 id=\"err-title\">");
-        s_htmlz(s, ACC_TR(lang, "Please correct the following", "Vui lòng sửa các mục sau"));
-        acc_buf_adds(s, "</h2>\n<ul>\n");
-        for (size_t i = 0; i < n_errs; i++) {
-            if (errs[i].field >= 0)
-                acc_buf_addf(s, "<li><a href=\"#%s\">", s_form_names[errs[i].field]);
-            else
-                acc_buf_adds(s, "<li>");
-            s_htmlz(s, errs[i].msg);
-            acc_buf_adds(s, errs[i].field >= 0 ? "</a></li>\n" : "</li>\n");
-        }
-        acc_buf_adds(s, "</ul>\n</div>\n");
-    }
+    s_error_summary(s, lang, errs, n_errs);
 
     acc_buf_adds(s, "<form method=\"post\" action=\"/report\" accept-charset=\"utf-8\">\n");
     acc_buf_addf(s, "<input type=\"hidden\" name=\"lang\" value=\"%s\">\n",
@@ -289,31 +327,7 @@ s_form_page(acc_buf_t *s, const acc_config_t *cfg, acc_lang lang, const intake_f
                         "Sao chép từ thanh địa chỉ, ví dụ https://example.com/trang"),
                  1, "off", (size_t)cfg->limits.url_max_bytes);
 
-    /* the category select */
-    const char *cerr = s_field_error(errs, n_errs, F_CATEGORY);
-    acc_buf_adds(s, "<div class=\"f\">\n<label for=\"category\">");
-    s_htmlz(s, ACC_TR(lang, "Kind of content (required)", "Loại nội dung (bắt buộc)"));
-    acc_buf_adds(s, "</label>\n");
-    if (cerr) {
-        acc_buf_adds(s, "<p class=\"err\" id=\"category-err\">");
-        s_htmlz(s, cerr);
-        acc_buf_adds(s, "</p>\n");
-    }
-    acc_buf_addf(s, "<select id=\"category\" name=\"category\" required%s>\n",
-                 cerr ? " aria-invalid=\"true\" aria-describedby=\"category-err\"" : "");
-    acc_buf_adds(s, "<option value=\"\">");
-    s_htmlz(s, ACC_TR(lang, "— Choose one —", "— Chọn một loại —"));
-    acc_buf_adds(s, "</option>\n");
-    const char *chosen = s_fv(fm, F_CATEGORY);
-    for (size_t i = 0; i < cfg->n_categories; i++) {
-        const acc_category_t *cat = &cfg->categories[i];
-        acc_buf_adds(s, "<option value=\"");
-        s_htmlz(s, cat->id);
-        acc_buf_adds(s, strcmp(chosen, cat->id) == 0 ? "\" selected>" : "\">");
-        s_htmlz(s, lang == ACC_LANG_VI ? cat->name_vi : cat->name_en);
-        acc_buf_adds(s, "</option>\n");
-    }
-    acc_buf_adds(s, "</select>\n</div>\n");
+    s_category_select(s, cfg, lang, fm, errs, n_errs);
 
     s_form_input(
         s, fm, errs, n_errs, F_TEXT, "textarea",
@@ -553,6 +567,35 @@ s_one(void *arg, size_t k, const Accord__V1__ReportResult *rr)
     }
 }
 
+/* Hand the checked form to intake as one report of source "citizen" (@src: its
+ * configuration, may be NULL) with its contact details beside it. */
+static intake_http_sendrc
+s_submit(intake_http_t *self, const intake_form_req_t *fm, const acc_source_cfg_t *src,
+         s_one_result *one, char *why, size_t whylen)
+{
+    Accord__V1__Report r = ACCORD__V1__REPORT__INIT;
+    r.url = (char *)s_fv(fm, F_URL);
+    r.text = (char *)s_fv(fm, F_TEXT);
+    r.category = (char *)s_fv(fm, F_CATEGORY);
+    r.description = (char *)s_fv(fm, F_DESCRIPTION);
+    r.source = (char *)INTAKE_HTTP_CITIZEN;
+    if (src && src->trust)
+        r.trust = src->trust;
+    if (src && src->confidence > 0)
+        r.confidence = (uint32_t)src->confidence;
+    /* Contact details go beside the report, never in it: they stay on this node. */
+    Accord__V1__ReporterContact ct = ACCORD__V1__REPORTER_CONTACT__INIT;
+    ct.index = 0;
+    ct.name = (char *)s_fv(fm, F_NAME);
+    ct.email = (char *)s_fv(fm, F_EMAIL);
+    ct.phone = (char *)s_fv(fm, F_PHONE);
+    int has_contact = ct.name[0] || ct.email[0] || ct.phone[0];
+    Accord__V1__Report *reps[1] = {&r};
+    size_t committed = 0;
+    return intake_http_submit_all(self, reps, 1, has_contact ? &ct : NULL, s_one, one, &committed,
+                                  why, whylen);
+}
+
 enum MHD_Result
 intake_form_post(intake_http_t *self, struct MHD_Connection *c, intake_http_req_t *rq)
 {
@@ -592,29 +635,9 @@ intake_form_post(intake_http_t *self, struct MHD_Connection *c, intake_http_req_
         return s_reply_page(c, MHD_HTTP_TOO_MANY_REQUESTS, &s, secs);
     }
 
-    Accord__V1__Report r = ACCORD__V1__REPORT__INIT;
-    r.url = (char *)s_fv(fm, F_URL);
-    r.text = (char *)s_fv(fm, F_TEXT);
-    r.category = (char *)s_fv(fm, F_CATEGORY);
-    r.description = (char *)s_fv(fm, F_DESCRIPTION);
-    r.source = (char *)INTAKE_HTTP_CITIZEN;
-    if (src && src->trust)
-        r.trust = src->trust;
-    if (src && src->confidence > 0)
-        r.confidence = (uint32_t)src->confidence;
-    /* Contact details go beside the report, never in it: they stay on this node. */
-    Accord__V1__ReporterContact ct = ACCORD__V1__REPORTER_CONTACT__INIT;
-    ct.index = 0;
-    ct.name = (char *)s_fv(fm, F_NAME);
-    ct.email = (char *)s_fv(fm, F_EMAIL);
-    ct.phone = (char *)s_fv(fm, F_PHONE);
-    int has_contact = ct.name[0] || ct.email[0] || ct.phone[0];
-    Accord__V1__Report *reps[1] = {&r};
     s_one_result one = {.outcome = 0};
     char why[384];
-    size_t committed = 0;
-    intake_http_sendrc rc = intake_http_submit_all(self, reps, 1, has_contact ? &ct : NULL, s_one,
-                                                   &one, &committed, why, sizeof why);
+    intake_http_sendrc rc = s_submit(self, fm, src, &one, why, sizeof why);
     if (rc != INTAKE_HTTP_SENT) {
         acc_log_warn(INTAKE_HTTP_TAG, "citizen report not stored: %s", why);
         s_message_page(
