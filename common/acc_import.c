@@ -20,11 +20,12 @@
 
 /* One record (a JSON line, a CSV row) may not exceed this many bytes. */
 #define ACC_IMPORT_MAX_RECORD ((size_t)1 << 20)
-/* Columns kept per CSV row: there are only ACC_IMPORT_F__COUNT known names, so a header with more
- * columns than this must contain an unknown or a duplicate one among the first ones. */
+/* Columns kept per CSV row: there are only ACC_IMPORT_F__COUNT known names, so a header
+ * with more columns than this must contain an unknown or a duplicate one among the first
+ * ones. */
 #define S_MAX_COLS 16
 
-typedef acc_import_field s_field;
+typedef acc_import_field s_field; /* the file's short name for it */
 
 /* The one field table of the native formats: JSON Lines keys, CSV columns and the JSON
  * body of POST /v1/reports (acc_import_json.c) all name fields from it. */
