@@ -151,3 +151,45 @@ acc_client_call(acc_client_t *self, Accord__V1__Request *req, int timeout_ms,
         accord__v1__response__free_unpacked(r, NULL);
     }
 }
+
+acc_err
+acc_client_new_in(void *zctx, const char *endpoint, size_t max_msg, acc_client_t **out,
+                  acc_errinfo_t *ei)
+{
+    acc_err err = ACC_ERR_NET;
+    acc_client_t *self = calloc(1, sizeof *self);
+    if (!self)
+        return ACC_ERR_NOMEM;
+    /* self->ctx stays NULL: the context is the caller's, and acc_client_destroy only
+     * terminates the one it made. */
+    self->max_msg = max_msg;
+    if (strncmp(endpoint, "ipc://", 6) == 0) {
+        struct stat st;
+        if (stat(endpoint + 6, &st) != 0) {
+            acc_errinfo_set(ei, "endpoint", "no node is listening at '%s'", endpoint + 6);
+            err = ACC_ERR_UNAVAILABLE;
+            goto out;
+        }
+    }
+    self->sock = zmq_socket(zctx, ZMQ_DEALER);
+    if (!self->sock)
+        goto out;
+    int linger = 0;
+    int64_t mx = (int64_t)max_msg;
+    int hwm = 0; /* no silent drop on our side: pipelining is bounded by the caller */
+    zmq_setsockopt(self->sock, ZMQ_LINGER, &linger, sizeof linger);
+    zmq_setsockopt(self->sock, ZMQ_MAXMSGSIZE, &mx, sizeof mx);
+    zmq_setsockopt(self->sock, ZMQ_SNDHWM, &hwm, sizeof hwm);
+    zmq_setsockopt(self->sock, ZMQ_RCVHWM, &hwm, sizeof hwm);
+    if (zmq_connect(self->sock, endpoint) != 0) {
+        acc_errinfo_set(ei, "endpoint", "cannot connect to '%s': %s", endpoint,
+                        zmq_strerror(zmq_errno()));
+        err = ACC_ERR_INVALID;
+        goto out;
+    }
+    *out = self;
+    return ACC_OK;
+out:
+    acc_client_destroy(&self);
+    return err;
+}

@@ -46,4 +46,17 @@ acc_err acc_client_recv(acc_client_t *self, int timeout_ms, Accord__V1__Response
 acc_err acc_client_call(acc_client_t *self, Accord__V1__Request *req, int timeout_ms,
                         Accord__V1__Response **out, acc_errinfo_t *ei);
 
+/*
+ * acc_client_new_in — as acc_client_new, but the socket lives in the caller's ZeroMQ
+ * context @zctx (borrowed: it must outlive the client, and acc_client_destroy does not
+ * terminate it). For clients inside a process that already has a context, such as
+ * intake's HTTP ingest reaching intake over "inproc://" (an inproc endpoint is only
+ * reachable from the context that bound it). A client, like its socket, must be used by
+ * one thread at a time.
+ * Errors: ACC_ERR_UNAVAILABLE (an ipc socket file that does not exist), ACC_ERR_INVALID
+ * (an endpoint ZeroMQ refuses: ei says why), ACC_ERR_NET (no socket), ACC_ERR_NOMEM.
+ */
+acc_err acc_client_new_in(void *zctx, const char *endpoint, size_t max_msg, acc_client_t **out,
+                          acc_errinfo_t *ei);
+
 #endif

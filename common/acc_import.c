@@ -9,6 +9,7 @@
  * out of jansson (JSON), and each record is capped at ACC_IMPORT_MAX_RECORD bytes.
  */
 #include "acc_import.h"
+#include "acc_import_int.h"
 
 #include <jansson.h>
 #include <stdbool.h>
@@ -21,34 +22,38 @@
 
 /* One record (a JSON line, a CSV row) may not exceed this many bytes. */
 #define ACC_IMPORT_MAX_RECORD ((size_t)1 << 20)
-/* Columns kept per CSV row: there are only S_F__COUNT known names, so a header with more
- * columns than this must contain an unknown or a duplicate one among the first ones. */
+/* Columns kept per CSV row: there are only ACC_IMPORT_F__COUNT known names, so a header
+ * with more columns than this must contain an unknown or a duplicate one among the first
+ * ones. */
 #define S_MAX_COLS 16
 
-typedef enum {
-    S_F_ID,
-    S_F_URL,
-    S_F_TEXT,
-    S_F_CATEGORY,
-    S_F_DESCRIPTION,
-    S_F_SOURCE,
-    S_F_OBSERVED_AT,
-    S_F_SOURCE_RECORD_ID,
-    S_F_CONFIDENCE,
-    S_F__COUNT
-} s_field;
+typedef acc_import_field s_field; /* the file's short name for it */
 
-static const char *const s_field_names[S_F__COUNT] = {
-    [S_F_ID] = "id",
-    [S_F_URL] = "url",
-    [S_F_TEXT] = "text",
-    [S_F_CATEGORY] = "category",
-    [S_F_DESCRIPTION] = "description",
-    [S_F_SOURCE] = "source",
-    [S_F_OBSERVED_AT] = "observed_at",
-    [S_F_SOURCE_RECORD_ID] = "source_record_id",
-    [S_F_CONFIDENCE] = "confidence",
+/* The one field table of the native formats: JSON Lines keys, CSV columns and the JSON
+ * body of POST /v1/reports (acc_import_json.c) all name fields from it. */
+const char *const acc_import_field_names[ACC_IMPORT_F__COUNT] = {
+    [ACC_IMPORT_F_ID] = "id",
+    [ACC_IMPORT_F_URL] = "url",
+    [ACC_IMPORT_F_TEXT] = "text",
+    [ACC_IMPORT_F_CATEGORY] = "category",
+    [ACC_IMPORT_F_DESCRIPTION] = "description",
+    [ACC_IMPORT_F_SOURCE] = "source",
+    [ACC_IMPORT_F_OBSERVED_AT] = "observed_at",
+    [ACC_IMPORT_F_SOURCE_RECORD_ID] = "source_record_id",
+    [ACC_IMPORT_F_CONFIDENCE] = "confidence",
 };
+
+acc_import_field
+acc_import_field_find(const char *name, size_t len, int nocase)
+{
+    int f = 0;
+    while (f < ACC_IMPORT_F__COUNT &&
+           !(strlen(acc_import_field_names[f]) == len &&
+             (nocase ? strncasecmp(acc_import_field_names[f], name, len)
+                     : memcmp(acc_import_field_names[f], name, len)) == 0))
+        f++;
+    return (acc_import_field)f;
+}
 
 typedef struct {
     size_t off; /* into scratch */
@@ -285,27 +290,27 @@ acc_import_format_from_path(const char *path)
 
 /* --- building a report ---------------------------------------------------------------- */
 
-static char **
-s_string_slot(Accord__V1__Report *r, s_field f)
+char **
+acc_import_field_slot(Accord__V1__Report *r, acc_import_field f)
 {
     switch (f) {
-    case S_F_ID:
+    case ACC_IMPORT_F_ID:
         return &r->id;
-    case S_F_URL:
+    case ACC_IMPORT_F_URL:
         return &r->url;
-    case S_F_TEXT:
+    case ACC_IMPORT_F_TEXT:
         return &r->text;
-    case S_F_CATEGORY:
+    case ACC_IMPORT_F_CATEGORY:
         return &r->category;
-    case S_F_DESCRIPTION:
+    case ACC_IMPORT_F_DESCRIPTION:
         return &r->description;
-    case S_F_SOURCE:
+    case ACC_IMPORT_F_SOURCE:
         return &r->source;
-    case S_F_SOURCE_RECORD_ID:
+    case ACC_IMPORT_F_SOURCE_RECORD_ID:
         return &r->source_record_id;
-    case S_F_OBSERVED_AT:
-    case S_F_CONFIDENCE:
-    case S_F__COUNT:
+    case ACC_IMPORT_F_OBSERVED_AT:
+    case ACC_IMPORT_F_CONFIDENCE:
+    case ACC_IMPORT_F__COUNT:
         break;
     }
     return NULL;
@@ -315,8 +320,8 @@ static void
 s_field_err(acc_errinfo_t *ei, size_t line, s_field f, const char *what)
 {
     char field[64];
-    snprintf(field, sizeof field, "line %zu: %s", line, s_field_names[f]);
-    acc_errinfo_set(ei, field, "'%s' %s", s_field_names[f], what);
+    snprintf(field, sizeof field, "line %zu: %s", line, acc_import_field_names[f]);
+    acc_errinfo_set(ei, field, "'%s' %s", acc_import_field_names[f], what);
 }
 
 /* s_set_text — set field @f of @r from the text @v[0..@len) (NUL-terminated at @len), as
@@ -335,7 +340,7 @@ s_set_text(Accord__V1__Report *r, s_field f, const char *v, size_t len, size_t l
         s_field_err(ei, line, f, "is not valid utf-8");
         return ACC_ERR_UTF8;
     }
-    if (f == S_F_OBSERVED_AT) {
+    if (f == ACC_IMPORT_F_OBSERVED_AT) {
         int64_t ms;
         if (acc_import_rfc3339(v, &ms) != ACC_OK) {
             s_field_err(ei, line, f, "is not an RFC 3339 timestamp");
@@ -344,7 +349,7 @@ s_set_text(Accord__V1__Report *r, s_field f, const char *v, size_t len, size_t l
         r->observed_at_ms = ms;
         return ACC_OK;
     }
-    if (f == S_F_CONFIDENCE) {
+    if (f == ACC_IMPORT_F_CONFIDENCE) {
         /* at most 3 digits, so no overflow while reading */
         int c = 0;
         bool ok = len <= 3;
@@ -359,7 +364,7 @@ s_set_text(Accord__V1__Report *r, s_field f, const char *v, size_t len, size_t l
         r->confidence = (uint32_t)c;
         return ACC_OK;
     }
-    char **slot = s_string_slot(r, f);
+    char **slot = acc_import_field_slot(r, f);
     char *copy = s_strndup(v, len);
     if (!copy)
         return ACC_ERR_NOMEM;
@@ -421,7 +426,7 @@ s_json_field(Accord__V1__Report *r, s_field f, json_t *v, size_t line, acc_errin
     /* JSON writers commonly emit null for a missing value: treat it as absent. */
     if (json_is_null(v))
         return ACC_OK;
-    if (f == S_F_CONFIDENCE) {
+    if (f == ACC_IMPORT_F_CONFIDENCE) {
         if (!json_is_integer(v)) {
             s_field_err(ei, line, f, "must be an integer");
             return ACC_ERR_INVALID;
@@ -478,11 +483,8 @@ s_jsonl_record(const acc_import_t *self, const char *s, size_t len, size_t line,
     }
     json_object_keylen_foreach(obj, key, keylen, value)
     {
-        int f = 0;
-        while (f < S_F__COUNT &&
-               !(strlen(s_field_names[f]) == keylen && memcmp(s_field_names[f], key, keylen) == 0))
-            f++;
-        if (f == S_F__COUNT) {
+        s_field f = acc_import_field_find(key, keylen, 0);
+        if (f == ACC_IMPORT_F__COUNT) {
             char name[64], field[128];
             s_printable(key, keylen, name, sizeof name);
             snprintf(field, sizeof field, "%s: %s", where, name);
@@ -490,7 +492,7 @@ s_jsonl_record(const acc_import_t *self, const char *s, size_t len, size_t line,
             rc = ACC_ERR_INVALID;
             goto out;
         }
-        rc = s_json_field(r, (s_field)f, value, line, ei);
+        rc = s_json_field(r, f, value, line, ei);
         if (rc != ACC_OK)
             goto out;
     }
@@ -709,7 +711,7 @@ s_csv_header(acc_import_t *self, acc_errinfo_t *ei)
         acc_errinfo_set(ei, where, "%s", row.msg);
         return ACC_ERR_INVALID;
     }
-    bool seen[S_F__COUNT] = {false};
+    bool seen[ACC_IMPORT_F__COUNT] = {false};
     size_t n = row.nfields < S_MAX_COLS ? row.nfields : S_MAX_COLS;
     for (size_t i = 0; i < n; i++) {
         const char *name = self->scratch + row.f[i].off;
@@ -721,13 +723,10 @@ s_csv_header(acc_import_t *self, acc_errinfo_t *ei)
         }
         while (len > 0 && (name[len - 1] == ' ' || name[len - 1] == '\t'))
             len--;
-        int f = 0;
-        while (f < S_F__COUNT &&
-               !(strlen(s_field_names[f]) == len && strncasecmp(s_field_names[f], name, len) == 0))
-            f++;
+        s_field f = acc_import_field_find(name, len, 1);
         char shown[64];
         s_printable(name, len, shown, sizeof shown);
-        if (f == S_F__COUNT) {
+        if (f == ACC_IMPORT_F__COUNT) {
             acc_errinfo_set(ei, where, "unknown column '%s'", shown);
             return ACC_ERR_INVALID;
         }
@@ -736,10 +735,10 @@ s_csv_header(acc_import_t *self, acc_errinfo_t *ei)
             return ACC_ERR_INVALID;
         }
         seen[f] = true;
-        self->cols[i] = (s_field)f;
+        self->cols[i] = f;
     }
-    /* n == S_MAX_COLS > S_F__COUNT cannot get here: a duplicate was found above */
-    if (!seen[S_F_URL] && !seen[S_F_TEXT]) {
+    /* n == S_MAX_COLS > ACC_IMPORT_F__COUNT cannot get here: a duplicate was found above */
+    if (!seen[ACC_IMPORT_F_URL] && !seen[ACC_IMPORT_F_TEXT]) {
         acc_errinfo_set(ei, where, "csv header needs a 'url' or a 'text' column");
         return ACC_ERR_INVALID;
     }

@@ -1,9 +1,10 @@
 /*
  * acc_import — parsers for report files and bodies: the native formats JSON Lines and
- * CSV (fields id, url, text, category, description, source, observed_at). Used by
- * `accordctl report import` (files) and later by intake's HTTP ingest (bodies), so it
- * parses from memory. Later formats (STIX, MISP, URLhaus, PhishTank, OpenPhish) plug in
- * here as further acc_import_format values.
+ * CSV (fields id, url, text, category, description, source, observed_at), and the JSON
+ * body of intake's POST /v1/reports. Used by `accordctl report import` (files), acc_feed
+ * and intake's HTTP ingest (bodies), so it parses from memory; all of them read the same
+ * table of fields (acc_import_int.h). The feed formats (STIX, MISP, URLhaus, PhishTank,
+ * OpenPhish) are acc_feed's.
  *
  * A bad record does not stop the reader: acc_import_next reports it with its line number
  * and moves on, so good records are imported even when others are bad.
@@ -70,5 +71,50 @@ acc_err acc_import_rfc3339(const char *s, int64_t *out_ms);
 
 /* acc_import_format_rfc3339 — format @ms as "YYYY-MM-DDTHH:MM:SS.mmmZ" into @buf (>= 32). */
 void acc_import_format_rfc3339(int64_t ms, char *buf, size_t buflen);
+
+/* --- the JSON body of POST /v1/reports (acc_import_json.c) ------------------------------ */
+
+/* A record of a body that could not be read. */
+typedef struct acc_import_reject {
+    size_t index;    /* position in the body's array (0 for a single object) */
+    char path[160];  /* JSON path of the offending value: "$[3].url", "$.category", "$[2]" */
+    char error[384]; /* lowercase English */
+} acc_import_reject_t;
+
+typedef struct acc_import_body {
+    int is_array;                 /* the body was an array (paths "$[i]...") */
+    size_t n_records;             /* records in the body (1 for a single object) */
+    Accord__V1__Report **reports; /* the readable records, in body order (owned) */
+    size_t *index;                /* reports[k] is record index[k] of the body */
+    size_t n_reports;
+    acc_import_reject_t *rejects; /* the unreadable ones, in body order */
+    size_t n_rejects;             /* n_reports + n_rejects == n_records */
+} acc_import_body_t;
+
+/*
+ * acc_import_body_parse — read @body[0..@len) (need not be NUL-terminated): a JSON object,
+ * or an array of objects, with the fields of the native formats (acc_import_int.h): id,
+ * url, text, category, description, source, observed_at (RFC 3339), source_record_id
+ * (strings) and confidence (an integer 0..100); null means absent.
+ * Unknown keys, wrong types, a bad time, a confidence out of range, or a `source` other
+ * than @source make that record a reject (with its path); other records are still read.
+ * Every report gets source = @source; nothing else is defaulted (intake validates ids,
+ * URLs, categories and sizes, so every entry point applies the same rules).
+ * @source: required. @pos: may be NULL; on ACC_ERR_DECODE/ACC_ERR_UTF8 receives the line
+ * and column (1-based) where the JSON stops parsing.
+ * @out: on success, owned by the caller (acc_import_body_destroy).
+ * Errors: ACC_ERR_DECODE (not JSON, duplicate keys, NUL escapes: ei->field "$", msg says
+ * where and why), ACC_ERR_UTF8 (invalid UTF-8), ACC_ERR_INVALID (JSON but neither an
+ * object nor an array), ACC_ERR_NOMEM.
+ */
+acc_err acc_import_body_parse(const char *body, size_t len, const char *source,
+                              acc_import_body_t **out, int pos[2], acc_errinfo_t *ei);
+
+/* acc_import_body_destroy — NULL-safe; nulls *@self_p. */
+void acc_import_body_destroy(acc_import_body_t **self_p);
+
+/* acc_import_body_path — the JSON path of record @i of a body into @buf: "$" for a lone
+ * object, "$[i]" in an array. */
+void acc_import_body_path(char *buf, size_t len, int is_array, size_t i);
 
 #endif

@@ -30,6 +30,10 @@
  *
  * Citizen contact details (name, email, phone) travel to intake as ReporterContact, never
  * inside the Report, so they stay on this node.
+ *
+ * The files behind this header: intake_httpd.c (daemon and routing), intake_api.c (/v1),
+ * intake_form.c (/report), intake_http_submit.c (to intake); see intake_http_int.h. The
+ * body of POST /v1/reports is read by acc_import_body_parse (acc_import.h).
  */
 #ifndef INTAKE_HTTP_H
 #define INTAKE_HTTP_H
@@ -38,7 +42,6 @@
 
 #include "acc_config.h"
 #include "acc_err.h"
-#include "accord/v1/report.pb-c.h"
 
 typedef struct intake_http intake_http_t;
 
@@ -58,45 +61,5 @@ acc_err intake_http_new(const acc_config_t *cfg, void *zctx, intake_http_t **out
 /* intake_http_destroy — stop the server: requests waiting for intake are answered 503 at
  * once; waits for the worker threads. NULL-safe; nulls *@self_p. */
 void intake_http_destroy(intake_http_t **self_p);
-
-/* --- the JSON body of POST /v1/reports (exposed for tests and the fuzzer) -------------- */
-
-/* A record of the body that could not be read. */
-typedef struct intake_http_reject {
-    size_t index;    /* position in the body's array (0 for a single object) */
-    char path[160];  /* JSON path of the offending value: "$[3].url", "$.category", "$[2]" */
-    char error[384]; /* lowercase English */
-} intake_http_reject_t;
-
-typedef struct intake_http_body {
-    int is_array;                 /* the body was an array (paths "$[i]...") */
-    size_t n_records;             /* records in the body (1 for a single object) */
-    Accord__V1__Report **reports; /* the readable records, in body order (owned) */
-    size_t *index;                /* reports[k] is record index[k] of the body */
-    size_t n_reports;
-    intake_http_reject_t *rejects; /* the unreadable ones, in body order */
-    size_t n_rejects;              /* n_reports + n_rejects == n_records */
-} intake_http_body_t;
-
-/*
- * intake_http_parse_reports — read @body[0..@len): a JSON object, or an array of objects,
- * with the keys id, url, text, category, description, source, observed_at (RFC 3339),
- * source_record_id (strings) and confidence (an integer 0..100); null means absent.
- * Unknown keys, wrong types, a bad time, a confidence out of range, or a `source` other
- * than @source make that record a reject (with its path); other records are still read.
- * Every report gets source = @source; nothing else is defaulted (intake validates ids,
- * URLs, categories and sizes, so every entry point applies the same rules).
- * @source: required. @pos: may be NULL; on ACC_ERR_DECODE/ACC_ERR_UTF8 receives the line
- * and column (1-based) where the JSON stops parsing.
- * @out: on success, owned by the caller (intake_http_body_destroy).
- * Errors: ACC_ERR_DECODE (not JSON, duplicate keys, NUL escapes: ei->field "$", msg says
- * where and why), ACC_ERR_UTF8 (invalid UTF-8), ACC_ERR_INVALID (JSON but neither an
- * object nor an array), ACC_ERR_NOMEM.
- */
-acc_err intake_http_parse_reports(const char *body, size_t len, const char *source,
-                                  intake_http_body_t **out, int pos[2], acc_errinfo_t *ei);
-
-/* intake_http_body_destroy — NULL-safe; nulls *@self_p. */
-void intake_http_body_destroy(intake_http_body_t **self_p);
 
 #endif

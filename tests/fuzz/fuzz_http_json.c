@@ -1,31 +1,29 @@
 /*
  * libFuzzer target for the JSON body reader of POST /v1/reports
- * (intake_http_parse_reports). Besides crashes and leaks it checks the reader's promises:
- * every record is either a report or a reject, in body order; every report carries the
- * given source and a confidence of at most 100; every reject has a path into the body
+ * (acc_import_body_parse, common/acc_import_json.c). Besides crashes and leaks it checks
+ * the reader's promises: every record is either a report or a reject, in body order; every report
+ * carries the given source and a confidence of at most 100; every reject has a path into the body
  * ("$" or "$[i]" first) and a message; on failure nothing is returned and the error
  * points at "$".
- *
- * tests/fuzz/build.sh compiles only common/ beside each target, so the reader's file is
- * included here to be instrumented with it (it needs nothing of intake but headers).
  */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../services/intake/intake_http.c"
+#include "acc_import.h"
+#include "acc_text.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    intake_http_body_t *b = NULL;
+    acc_import_body_t *b = NULL;
     acc_errinfo_t ei;
     acc_errinfo_clear(&ei);
     int pos[2] = {-1, -1};
-    acc_err rc = intake_http_parse_reports((const char *)data, size, "fuzz", &b, pos, &ei);
+    acc_err rc = acc_import_body_parse((const char *)data, size, "fuzz", &b, pos, &ei);
     if (rc != ACC_OK) {
         if (b || strcmp(ei.field, "$") != 0 || ei.msg[0] == '\0')
             abort();
@@ -46,9 +44,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             if (strcmp(r->source, "fuzz") != 0 || r->confidence > 100 || r->trust[0])
                 abort();
         } else if (j < b->n_rejects && b->rejects[j].index == i) {
-            const intake_http_reject_t *x = &b->rejects[j++];
+            const acc_import_reject_t *x = &b->rejects[j++];
             char rec[48];
-            s_record_path(rec, sizeof rec, b->is_array, i);
+            acc_import_body_path(rec, sizeof rec, b->is_array, i);
             if (strncmp(x->path, rec, strlen(rec)) != 0 || x->error[0] == '\0' ||
                 memchr(x->path, '\0', sizeof x->path) == NULL ||
                 !acc_text_utf8_valid(x->path, strlen(x->path)))
@@ -57,7 +55,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             abort();
         }
     }
-    intake_http_body_destroy(&b);
+    acc_import_body_destroy(&b);
     if (b)
         abort();
     return 0;
