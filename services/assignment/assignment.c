@@ -10,6 +10,7 @@
 #include "acc_codec.h"
 #include "acc_ids.h"
 #include "acc_log.h"
+#include "acc_time.h"
 #include "accord/v1/assignment.pb-c.h"
 #include "accord/v1/intake.pb-c.h"
 #include "accord/v1/verification.pb-c.h"
@@ -812,7 +813,7 @@ s_update_measure(s_state *st, uint64_t rid, const Accord__V1__UpdateMeasure *um)
         return acc_service_response(rid, ACCORD__V1__CODE__CODE_INVALID, "updated_by",
                                     "who made the update is required (at most 200 bytes)");
 
-    s_update_arg a = {.st = st, .um = um, .now_ms = acc_ids_now_ms()};
+    s_update_arg a = {.st = st, .um = um, .now_ms = acc_time_now_ms()};
     acc_err err = acc_service_write(st->svc, s_update_fn, &a);
     if (err == ACC_ERR_DENIED) {
         if (a.result)

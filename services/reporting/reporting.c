@@ -6,10 +6,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "acc_codec.h"
 #include "acc_log.h"
+#include "acc_time.h"
 #include "accord/v1/assignment.pb-c.h"
 #include "accord/v1/intake.pb-c.h"
 #include "accord/v1/notification.pb-c.h"
@@ -67,6 +67,7 @@ s_clip(char *out, const char *in, size_t max)
         out[n] = '\0';
 }
 
+/* A deadline for the one-line timeline text, to the minute: "YYYY-MM-DD HH:MM UTC". */
 static void
 s_utc(int64_t ms, char *buf, size_t len)
 {
@@ -74,10 +75,10 @@ s_utc(int64_t ms, char *buf, size_t len)
         snprintf(buf, len, "no deadline");
         return;
     }
-    time_t t = (time_t)(ms / 1000);
-    struct tm tm;
-    if (!gmtime_r(&t, &tm) || strftime(buf, len, "%Y-%m-%d %H:%M UTC", &tm) == 0)
-        snprintf(buf, len, "%" PRId64 " ms", ms);
+    char t[ACC_TIME_RFC3339_MAX];
+    acc_time_format_rfc3339(ms, t, sizeof t);
+    const char *tee = strchr(t, 'T'); /* years past 9999 have more digits */
+    snprintf(buf, len, "%.*s %.5s UTC", (int)(tee - t), t, tee + 1);
 }
 
 static const char *
