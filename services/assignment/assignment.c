@@ -10,6 +10,7 @@
 #include "acc_codec.h"
 #include "acc_ids.h"
 #include "acc_log.h"
+#include "acc_model.h"
 #include "acc_time.h"
 #include "accord/v1/assignment.pb-c.h"
 #include "accord/v1/intake.pb-c.h"
@@ -94,23 +95,6 @@ s_valid_uuid(const char *s)
 {
     acc_uuid_t u;
     return strlen(s) == ACC_UUID_TEXT_LEN && acc_uuid_parse(s, ACC_UUID_TEXT_LEN, &u) == ACC_OK;
-}
-
-static const char *
-s_status_name(Accord__V1__MeasureStatus s)
-{
-    switch (s) {
-    case ACCORD__V1__MEASURE_STATUS__MEASURE_STATUS_ASSIGNED:
-        return "assigned";
-    case ACCORD__V1__MEASURE_STATUS__MEASURE_STATUS_ACCEPTED:
-        return "accepted";
-    case ACCORD__V1__MEASURE_STATUS__MEASURE_STATUS_DONE:
-        return "done";
-    case ACCORD__V1__MEASURE_STATUS__MEASURE_STATUS_FAILED:
-        return "failed";
-    default:
-        return "unspecified";
-    }
 }
 
 /* What an owner may set a measure to. */
@@ -398,9 +382,10 @@ s_update_in(s_state *st, acc_txn_t *txn, const char *origin, const Accord__V1__M
                  m->owner_agency);
     else if (!s_update_status_ok(u->status))
         snprintf(reason, sizeof reason, "status '%s' is not accepted, done or failed",
-                 s_status_name(u->status));
+                 acc_measure_status_name(u->status));
     else if (s_needs_result(u->status) && !u->result[0])
-        snprintf(reason, sizeof reason, "status '%s' needs a result", s_status_name(u->status));
+        snprintf(reason, sizeof reason, "status '%s' needs a result",
+                 acc_measure_status_name(u->status));
     else if (!u->updated_by[0])
         snprintf(reason, sizeof reason, "the update does not say who made it");
     else
@@ -796,12 +781,12 @@ s_update_measure(s_state *st, uint64_t rid, const Accord__V1__UpdateMeasure *um)
                                     "a measure id is required");
     if (!s_update_status_ok(um->status)) {
         snprintf(msg, sizeof msg, "status '%s' is not one of accepted, done, failed",
-                 s_status_name(um->status));
+                 acc_measure_status_name(um->status));
         return acc_service_response(rid, ACCORD__V1__CODE__CODE_INVALID, "status", msg);
     }
     if (s_needs_result(um->status) && !um->result[0]) {
         snprintf(msg, sizeof msg, "status '%s' needs a result: what was done or why it failed",
-                 s_status_name(um->status));
+                 acc_measure_status_name(um->status));
         return acc_service_response(rid, ACCORD__V1__CODE__CODE_INVALID, "result", msg);
     }
     if (strlen(um->result) > (size_t)st->cfg->limits.text_max_bytes) {
@@ -825,7 +810,7 @@ s_update_measure(s_state *st, uint64_t rid, const Accord__V1__UpdateMeasure *um)
             accord__v1__measure__free_unpacked(a.result, NULL);
         return s_write_failed(rid, err);
     }
-    acc_log_info(TAG, "measure %s %s by '%s'", um->measure_id, s_status_name(um->status),
+    acc_log_info(TAG, "measure %s %s by '%s'", um->measure_id, acc_measure_status_name(um->status),
                  um->updated_by);
     Accord__V1__Response *resp = acc_service_response(rid, ACCORD__V1__CODE__CODE_OK, "", "");
     if (!resp) {
