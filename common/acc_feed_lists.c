@@ -42,8 +42,8 @@
 #include <unistr.h>
 
 #include "acc_feed_int.h"
-#include "acc_import.h"
 #include "acc_text.h"
+#include "acc_time.h"
 #include "acc_url.h"
 
 /* One row may not exceed this many bytes. */
@@ -384,7 +384,7 @@ s_urlhaus_time(const char *s, size_t n, int64_t *ms)
         return false;
     memcpy(buf, s, 19);
     memcpy(buf + 19, "Z", 2);
-    return acc_import_rfc3339(buf, ms) == ACC_OK;
+    return acc_time_parse_rfc3339(buf, ms) == ACC_OK;
 }
 
 /* s_split_tags — split the (scratch, writable) @s at commas into trimmed, non-empty tags. */
@@ -492,7 +492,7 @@ s_phishtank_time(const char *s, const char *where, int64_t *ms, acc_errinfo_t *e
     *ms = 0;
     if (!s || !s[0])
         return ACC_OK;
-    if (acc_import_rfc3339(s, ms) == ACC_OK)
+    if (acc_time_parse_rfc3339(s, ms) == ACC_OK)
         return ACC_OK;
     acc_errinfo_set(ei, where, "'submission_time' is not an ISO 8601 time");
     return ACC_ERR_INVALID;

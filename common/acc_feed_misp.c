@@ -35,7 +35,7 @@
 #include <string.h>
 
 #include "acc_feed_int.h"
-#include "acc_import.h"
+#include "acc_time.h"
 
 /* Tags considered per attribute (attribute's and event's together); more are ignored. */
 #define S_MAX_TAGS 64
@@ -262,7 +262,7 @@ s_iso8601(json_t *v, int64_t *ms)
     const char *s = json_string_value(v);
     if (!s)
         return false;
-    if (acc_import_rfc3339(s, ms) == ACC_OK)
+    if (acc_time_parse_rfc3339(s, ms) == ACC_OK)
         return true;
     size_t n = strlen(s);
     char buf[64];
@@ -271,7 +271,7 @@ s_iso8601(json_t *v, int64_t *ms)
     memcpy(buf, s, n - 2);
     buf[n - 2] = ':';
     memcpy(buf + n - 1, s + n - 2, 3); /* the minutes and the NUL */
-    return acc_import_rfc3339(buf, ms) == ACC_OK;
+    return acc_time_parse_rfc3339(buf, ms) == ACC_OK;
 }
 
 /* s_date — "YYYY-MM-DD" as midnight UTC. */
@@ -283,7 +283,7 @@ s_date(json_t *v, int64_t *ms)
         return false;
     char buf[32];
     snprintf(buf, sizeof buf, "%sT00:00:00Z", s);
-    return acc_import_rfc3339(buf, ms) == ACC_OK;
+    return acc_time_parse_rfc3339(buf, ms) == ACC_OK;
 }
 
 /* s_absent — a key missing or null. */

@@ -29,7 +29,7 @@
 #include <string.h>
 
 #include "acc_feed_int.h"
-#include "acc_import.h"
+#include "acc_time.h"
 
 /* A pattern longer than this is an error for its object: real patterns are a few hundred
  * bytes, and the cap bounds the parser's work and the number of reports per object. */
@@ -284,7 +284,7 @@ s_skip_space(s_parser *p)
 }
 
 /* s_lex_timestamp — @c[0..@n) is the inside of t'...': YYYY-MM-DDTHH:MM:SS[.frac]Z, a
- * real date and time (acc_import_rfc3339 checks the ranges, leap years included). */
+ * real date and time (acc_time_parse_rfc3339 checks the ranges, leap years included). */
 static bool
 s_timestamp_ok(const char *c, size_t n)
 {
@@ -310,7 +310,7 @@ s_timestamp_ok(const char *c, size_t n)
     memcpy(copy, c, n);
     copy[n] = '\0';
     int64_t ms;
-    return acc_import_rfc3339(copy, &ms) == ACC_OK;
+    return acc_time_parse_rfc3339(copy, &ms) == ACC_OK;
 }
 
 /* s_base64_ok — one or more groups of four base64 characters, the last one possibly
@@ -1036,7 +1036,7 @@ s_time(json_t *obj, const char *key, const char *fallback, const char *where, in
     *ms = 0;
     if (!v)
         return ACC_OK;
-    if (!json_is_string(v) || acc_import_rfc3339(json_string_value(v), ms) != ACC_OK) {
+    if (!json_is_string(v) || acc_time_parse_rfc3339(json_string_value(v), ms) != ACC_OK) {
         s_err(ei, where, key, "is not an RFC 3339 timestamp");
         return ACC_ERR_INVALID;
     }

@@ -3,8 +3,9 @@
 
 #include <errno.h>
 #include <stdlib.h>
-#include <time.h>
 #include <zmq.h>
+
+#include "acc_time.h"
 
 #define MAX_ITEMS 16
 #define STOP_CHECK_MS 100
@@ -31,9 +32,7 @@ struct acc_loop {
 int64_t
 acc_loop_now_ms(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return acc_time_mono_ms();
 }
 
 acc_err

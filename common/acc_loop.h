@@ -30,7 +30,8 @@ acc_err acc_loop_add_timer(acc_loop_t *self, int64_t interval_ms, acc_loop_fn fn
 /* acc_loop_run — run until *@stop is non-zero (ACC_OK) or a handler fails (its error). */
 acc_err acc_loop_run(acc_loop_t *self, volatile sig_atomic_t *stop);
 
-/* acc_loop_now_ms — a monotonic clock in milliseconds. */
+/* acc_loop_now_ms — a monotonic clock in milliseconds: acc_time_mono_ms under the name
+ * its callers (the loop, acc_link, acc_stream, intake) know. */
 int64_t acc_loop_now_ms(void);
 
 #endif

@@ -21,10 +21,10 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <sys/types.h>
 #include <unistd.h>
 
+#include "acc_fs.h"
 #include "acc_log.h"
 
 #define S_TAG "store"
@@ -102,37 +102,6 @@ s_txn_err(const acc_txn_t *txn, int rc, const char *what)
 }
 
 /* --- environment ------------------------------------------------------------------ */
-
-static acc_err
-s_mkdirs(const char *dir, acc_errinfo_t *ei)
-{
-    char buf[PATH_MAX];
-    size_t n = strlen(dir);
-    if (n == 0 || n >= sizeof buf) {
-        acc_errinfo_set(ei, dir, "store directory '%s' has a bad length", dir);
-        return ACC_ERR_INVALID;
-    }
-    memcpy(buf, dir, n + 1);
-    for (char *p = buf + 1;; p++) {
-        if (*p != '/' && *p != '\0')
-            continue;
-        char c = *p;
-        *p = '\0';
-        if (mkdir(buf, 0700) != 0 && errno != EEXIST) {
-            acc_errinfo_set(ei, dir, "cannot create directory '%s': %s", buf, strerror(errno));
-            return ACC_ERR_IO;
-        }
-        *p = c;
-        if (c == '\0')
-            break;
-    }
-    struct stat st;
-    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
-        acc_errinfo_set(ei, dir, "store directory '%s' is not a directory", dir);
-        return ACC_ERR_IO;
-    }
-    return ACC_OK;
-}
 
 static void
 s_reader_check(const acc_store_t *self)
@@ -398,7 +367,7 @@ acc_store_open(const char *dir, const acc_store_opts_t *opts, acc_store_t **out,
     acc_err err = s_opts_check(dir, opts, &ntables, ei);
     if (err != ACC_OK)
         goto out;
-    err = s_mkdirs(dir, ei);
+    err = acc_fs_mkdirs(dir, "store directory", dir, ei);
     if (err != ACC_OK)
         goto out;
 

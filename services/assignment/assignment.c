@@ -10,6 +10,8 @@
 #include "acc_codec.h"
 #include "acc_ids.h"
 #include "acc_log.h"
+#include "acc_model.h"
+#include "acc_time.h"
 #include "accord/v1/assignment.pb-c.h"
 #include "accord/v1/intake.pb-c.h"
 #include "accord/v1/verification.pb-c.h"
@@ -93,23 +95,6 @@ s_valid_uuid(const char *s)
 {
     acc_uuid_t u;
     return strlen(s) == ACC_UUID_TEXT_LEN && acc_uuid_parse(s, ACC_UUID_TEXT_LEN, &u) == ACC_OK;
-}
-
-static const char *
-s_status_name(Accord__V1__MeasureStatus s)
-{
-    switch (s) {
-    case ACCORD__V1__MEASURE_STATUS__MEASURE_STATUS_ASSIGNED:
-        return "assigned";
-    case ACCORD__V1__MEASURE_STATUS__MEASURE_STATUS_ACCEPTED:
-        return "accepted";
-    case ACCORD__V1__MEASURE_STATUS__MEASURE_STATUS_DONE:
-        return "done";
-    case ACCORD__V1__MEASURE_STATUS__MEASURE_STATUS_FAILED:
-        return "failed";
-    default:
-        return "unspecified";
-    }
 }
 
 /* What an owner may set a measure to. */
@@ -397,9 +382,10 @@ s_update_in(s_state *st, acc_txn_t *txn, const char *origin, const Accord__V1__M
                  m->owner_agency);
     else if (!s_update_status_ok(u->status))
         snprintf(reason, sizeof reason, "status '%s' is not accepted, done or failed",
-                 s_status_name(u->status));
+                 acc_measure_status_name(u->status));
     else if (s_needs_result(u->status) && !u->result[0])
-        snprintf(reason, sizeof reason, "status '%s' needs a result", s_status_name(u->status));
+        snprintf(reason, sizeof reason, "status '%s' needs a result",
+                 acc_measure_status_name(u->status));
     else if (!u->updated_by[0])
         snprintf(reason, sizeof reason, "the update does not say who made it");
     else
@@ -795,12 +781,12 @@ s_update_measure(s_state *st, uint64_t rid, const Accord__V1__UpdateMeasure *um)
                                     "a measure id is required");
     if (!s_update_status_ok(um->status)) {
         snprintf(msg, sizeof msg, "status '%s' is not one of accepted, done, failed",
-                 s_status_name(um->status));
+                 acc_measure_status_name(um->status));
         return acc_service_response(rid, ACCORD__V1__CODE__CODE_INVALID, "status", msg);
     }
     if (s_needs_result(um->status) && !um->result[0]) {
         snprintf(msg, sizeof msg, "status '%s' needs a result: what was done or why it failed",
-                 s_status_name(um->status));
+                 acc_measure_status_name(um->status));
         return acc_service_response(rid, ACCORD__V1__CODE__CODE_INVALID, "result", msg);
     }
     if (strlen(um->result) > (size_t)st->cfg->limits.text_max_bytes) {
@@ -812,7 +798,7 @@ s_update_measure(s_state *st, uint64_t rid, const Accord__V1__UpdateMeasure *um)
         return acc_service_response(rid, ACCORD__V1__CODE__CODE_INVALID, "updated_by",
                                     "who made the update is required (at most 200 bytes)");
 
-    s_update_arg a = {.st = st, .um = um, .now_ms = acc_ids_now_ms()};
+    s_update_arg a = {.st = st, .um = um, .now_ms = acc_time_now_ms()};
     acc_err err = acc_service_write(st->svc, s_update_fn, &a);
     if (err == ACC_ERR_DENIED) {
         if (a.result)
@@ -824,7 +810,7 @@ s_update_measure(s_state *st, uint64_t rid, const Accord__V1__UpdateMeasure *um)
             accord__v1__measure__free_unpacked(a.result, NULL);
         return s_write_failed(rid, err);
     }
-    acc_log_info(TAG, "measure %s %s by '%s'", um->measure_id, s_status_name(um->status),
+    acc_log_info(TAG, "measure %s %s by '%s'", um->measure_id, acc_measure_status_name(um->status),
                  um->updated_by);
     Accord__V1__Response *resp = acc_service_response(rid, ACCORD__V1__CODE__CODE_OK, "", "");
     if (!resp) {

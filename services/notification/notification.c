@@ -23,15 +23,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "acc_codec.h"
 #include "acc_curve.h"
+#include "acc_fs.h"
 #include "acc_ids.h"
 #include "acc_link.h"
 #include "acc_log.h"
+#include "acc_time.h"
 #include "accord/v1/intake.pb-c.h"
 #include "accord/v1/notification.pb-c.h"
 
@@ -80,20 +80,13 @@ notification_notice_id(const char *kind, const char *const *parts, size_t n, cha
     acc_uuid_format(&u, out);
 }
 
-/* RFC 3339 in UTC with milliseconds; false when @ms is not a time we can show. */
+/* RFC 3339 in UTC with milliseconds; false when @ms is unset (0 or below). */
 static bool
-s_rfc3339(int64_t ms, char out[32])
+s_rfc3339(int64_t ms, char out[ACC_TIME_RFC3339_MAX])
 {
     if (ms <= 0)
         return false;
-    time_t t = (time_t)(ms / 1000);
-    struct tm tm;
-    if (!gmtime_r(&t, &tm))
-        return false;
-    size_t n = strftime(out, 32, "%Y-%m-%dT%H:%M:%S", &tm);
-    if (n == 0 || n + 6 > 32)
-        return false;
-    snprintf(out + n, 32 - n, ".%03dZ", (int)(ms % 1000));
+    acc_time_format_rfc3339(ms, out, ACC_TIME_RFC3339_MAX);
     return true;
 }
 
@@ -109,7 +102,7 @@ acc_err
 notification_removal_json(const acc_config_t *cfg, const char *notice_id,
                           const Accord__V1__Measure *m, char **out)
 {
-    char deadline[32], created[32];
+    char deadline[ACC_TIME_RFC3339_MAX], created[ACC_TIME_RFC3339_MAX];
     bool has_deadline = s_rfc3339(m->deadline_ms, deadline);
     bool has_created = s_rfc3339(m->created_ms, created);
     acc_err err = ACC_ERR_NOMEM;
@@ -155,37 +148,6 @@ out:
 
 /* --- the spool directory ------------------------------------------------------------- */
 
-/* mkdir -p with mode 0700 for what is missing. */
-static acc_err
-s_mkdirs(const char *dir, acc_errinfo_t *ei)
-{
-    char path[S_PATH_MAX];
-    size_t len = strlen(dir);
-    if (len == 0 || len >= sizeof path) {
-        acc_errinfo_set(ei, "spool_dir", "spool directory '%s' is not a usable path", dir);
-        return ACC_ERR_IO;
-    }
-    memcpy(path, dir, len + 1);
-    for (size_t i = 1; i <= len; i++) {
-        if (path[i] != '/' && path[i] != 0)
-            continue;
-        char c = path[i];
-        path[i] = 0;
-        if (mkdir(path, 0700) != 0 && errno != EEXIST) {
-            acc_errinfo_set(ei, "spool_dir", "cannot create directory '%s': %s", path,
-                            strerror(errno));
-            return ACC_ERR_IO;
-        }
-        path[i] = c;
-    }
-    struct stat sb;
-    if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
-        acc_errinfo_set(ei, "spool_dir", "spool directory '%s' is not a directory", dir);
-        return ACC_ERR_IO;
-    }
-    return ACC_OK;
-}
-
 acc_err
 notification_spool_write(const char *dir, const char *name, const void *data, size_t len,
                          acc_errinfo_t *ei)
@@ -200,7 +162,7 @@ notification_spool_write(const char *dir, const char *name, const void *data, si
         acc_errinfo_set(ei, "spool_dir", "spool path '%s/%s' is too long", dir, name);
         return ACC_ERR_IO;
     }
-    acc_err err = s_mkdirs(dir, ei);
+    acc_err err = acc_fs_mkdirs(dir, "spool directory", "spool_dir", ei);
     if (err != ACC_OK)
         return err;
     const char *what = tmp;
@@ -271,7 +233,7 @@ typedef struct {
 static int64_t
 s_or_now(int64_t ms)
 {
-    return ms > 0 ? ms : acc_ids_now_ms();
+    return ms > 0 ? ms : acc_time_now_ms();
 }
 
 /* A report this node received itself, on a node that has a lead: forward it. */
@@ -581,7 +543,7 @@ s_spool_pass(s_state *st, s_plan *plans, size_t n)
                           p->measure_id, ei.msg);
             break;
         }
-        p->written_ms = acc_ids_now_ms();
+        p->written_ms = acc_time_now_ms();
         acc_log_info(S_TAG, "removal request %s for measure %s written to %s", p->id, p->measure_id,
                      p->file);
     }
@@ -810,7 +772,7 @@ s_on_tick(acc_loop_t *loop, void *arg)
         s->st = st;
         s->peer = st->cfg->peers[i].agency;
         s->parked = &ps;
-        s->delivered_ms = ls.last_ok_ms > 0 ? ls.last_ok_ms : acc_ids_now_ms();
+        s->delivered_ms = ls.last_ok_ms > 0 ? ls.last_ok_ms : acc_time_now_ms();
         acc_err err = ACC_OK;
         if (ls.parked > 0)
             err = acc_link_parked(st->link, s->peer, st->settled[i], s_parked_collect, &ps);

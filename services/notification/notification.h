@@ -100,7 +100,7 @@ acc_err notification_removal_json(const acc_config_t *cfg, const char *notice_id
  * its missing parents are created with mode 0700. A crash leaves either the old file or
  * the new one (and perhaps a stale ".<name>.tmp", overwritten next time).
  * Errors: ACC_ERR_IO (ei names the path and the OS error), ACC_ERR_INVALID (@name is
- * empty, starts with '.' or holds a '/').
+ * empty, starts with '.' or holds a '/'; @dir is empty).
  */
 acc_err notification_spool_write(const char *dir, const char *name, const void *data, size_t len,
                                  acc_errinfo_t *ei);

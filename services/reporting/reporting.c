@@ -6,10 +6,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "acc_codec.h"
 #include "acc_log.h"
+#include "acc_model.h"
+#include "acc_time.h"
 #include "accord/v1/assignment.pb-c.h"
 #include "accord/v1/intake.pb-c.h"
 #include "accord/v1/notification.pb-c.h"
@@ -67,6 +68,7 @@ s_clip(char *out, const char *in, size_t max)
         out[n] = '\0';
 }
 
+/* A deadline for the one-line timeline text, to the minute: "YYYY-MM-DD HH:MM UTC". */
 static void
 s_utc(int64_t ms, char *buf, size_t len)
 {
@@ -74,74 +76,10 @@ s_utc(int64_t ms, char *buf, size_t len)
         snprintf(buf, len, "no deadline");
         return;
     }
-    time_t t = (time_t)(ms / 1000);
-    struct tm tm;
-    if (!gmtime_r(&t, &tm) || strftime(buf, len, "%Y-%m-%d %H:%M UTC", &tm) == 0)
-        snprintf(buf, len, "%" PRId64 " ms", ms);
-}
-
-static const char *
-s_verdict_name(Accord__V1__Verdict v)
-{
-    switch (v) {
-    case ACCORD__V1__VERDICT__VERDICT_VIOLATING:
-        return "violating";
-    case ACCORD__V1__VERDICT__VERDICT_NOT_VIOLATING:
-        return "not-violating";
-    case ACCORD__V1__VERDICT__VERDICT_INCONCLUSIVE:
-        return "inconclusive";
-    default:
-        return "unspecified";
-    }
-}
-
-static const char *
-s_measure_status_name(Accord__V1__MeasureStatus s)
-{
-    switch (s) {
-    case ACCORD__V1__MEASURE_STATUS__MEASURE_STATUS_ASSIGNED:
-        return "assigned";
-    case ACCORD__V1__MEASURE_STATUS__MEASURE_STATUS_ACCEPTED:
-        return "accepted";
-    case ACCORD__V1__MEASURE_STATUS__MEASURE_STATUS_DONE:
-        return "done";
-    case ACCORD__V1__MEASURE_STATUS__MEASURE_STATUS_FAILED:
-        return "failed";
-    default:
-        return "unspecified";
-    }
-}
-
-static const char *
-s_notice_status_name(Accord__V1__NoticeStatus s)
-{
-    switch (s) {
-    case ACCORD__V1__NOTICE_STATUS__NOTICE_STATUS_QUEUED:
-        return "queued";
-    case ACCORD__V1__NOTICE_STATUS__NOTICE_STATUS_DELIVERED:
-        return "delivered";
-    case ACCORD__V1__NOTICE_STATUS__NOTICE_STATUS_PARKED:
-        return "parked";
-    default:
-        return "unspecified";
-    }
-}
-
-static const char *
-s_case_status_name(Accord__V1__CaseStatus s)
-{
-    switch (s) {
-    case ACCORD__V1__CASE_STATUS__CASE_STATUS_OPEN:
-        return "open";
-    case ACCORD__V1__CASE_STATUS__CASE_STATUS_VERIFYING:
-        return "verifying";
-    case ACCORD__V1__CASE_STATUS__CASE_STATUS_DECIDED:
-        return "decided";
-    case ACCORD__V1__CASE_STATUS__CASE_STATUS_CLOSED:
-        return "closed";
-    default:
-        return "unspecified";
-    }
+    char t[ACC_TIME_RFC3339_MAX];
+    acc_time_format_rfc3339(ms, t, sizeof t);
+    const char *tee = strchr(t, 'T'); /* years past 9999 have more digits */
+    snprintf(buf, len, "%.*s %.5s UTC", (int)(tee - t), t, tee + 1);
 }
 
 /* Replace a string field of a message we own. The empty default is a shared constant of
@@ -525,11 +463,11 @@ s_on_verification(s_batch *b, acc_txn_t *txn, uint64_t seq, const Accord__V1__Ve
     s_clip(by, d->decided_by[0] ? d->decided_by : "unknown", S_PART_MAX);
     s_clip(basis, d->legal_basis, S_PART_MAX);
     snprintf(e.text, sizeof e.text, "verdict %s (%s) by %s%s, basis: %s",
-             s_verdict_name(d->verdict), cat, by, d->automated ? " (automated)" : "", basis);
+             acc_verdict_name(d->verdict), cat, by, d->automated ? " (automated)" : "", basis);
     json_t *j = e.json = json_object();
     return s_record_json(
         b, txn, seq, &e,
-        !j || (s_jstr(j, "verdict", s_verdict_name(d->verdict)) |
+        !j || (s_jstr(j, "verdict", acc_verdict_name(d->verdict)) |
                s_jstr(j, "category", d->category) | s_jstr(j, "legal_basis", d->legal_basis) |
                s_jstr(j, "reasons", d->reasons) | s_jstr(j, "decided_by", d->decided_by) |
                s_jint(j, "decided_ms", d->decided_ms) | s_jbool(j, "automated", d->automated)));
@@ -587,14 +525,14 @@ s_on_measure(s_batch *b, acc_txn_t *txn, uint64_t seq, const Accord__V1__Measure
     s_clip(owner, m->owner_agency, S_PART_MAX);
     s_utc(m->deadline_ms, due, sizeof due);
     snprintf(e.text, sizeof e.text, "measure %s: %s by %s, due %s (%s)", id, action, owner, due,
-             s_measure_status_name(m->status));
+             acc_measure_status_name(m->status));
     json_t *j = e.json = json_object();
     return s_record_json(
         b, txn, seq, &e,
         !j || (s_jstr(j, "measure_id", m->id) | s_jstr(j, "action", m->action) |
                s_jstr(j, "owner_agency", m->owner_agency) |
                s_jstr(j, "lead_agency", m->lead_agency) | s_jint(j, "deadline_ms", m->deadline_ms) |
-               s_jstr(j, "status", s_measure_status_name(m->status)) |
+               s_jstr(j, "status", acc_measure_status_name(m->status)) |
                s_jstr(j, "category", m->category) | s_jstr(j, "legal_basis", m->legal_basis) |
                s_jstr(j, "reasons", m->reasons) | s_jstr(j, "url", m->url) |
                s_jint(j, "created_ms", m->created_ms)));
@@ -612,12 +550,12 @@ s_on_measure_update(s_batch *b, acc_txn_t *txn, uint64_t seq, const Accord__V1__
     s_clip(id, u->measure_id, S_PART_MAX);
     s_clip(by, u->updated_by[0] ? u->updated_by : u->owner_agency, S_PART_MAX);
     s_clip(result, u->result, S_PART_MAX);
-    snprintf(e.text, sizeof e.text, "measure %s %s by %s%s%s", id, s_measure_status_name(u->status),
-             by, result[0] ? ": " : "", result);
+    snprintf(e.text, sizeof e.text, "measure %s %s by %s%s%s", id,
+             acc_measure_status_name(u->status), by, result[0] ? ": " : "", result);
     json_t *j = e.json = json_object();
     if (j &&
         (s_jstr(j, "measure_id", u->measure_id) |
-         s_jstr(j, "status", s_measure_status_name(u->status)) | s_jstr(j, "result", u->result) |
+         s_jstr(j, "status", acc_measure_status_name(u->status)) | s_jstr(j, "result", u->result) |
          s_jstr(j, "updated_by", u->updated_by) | s_jstr(j, "owner_agency", u->owner_agency) |
          s_jint(j, "updated_ms", u->updated_ms))) {
         json_decref(j);
@@ -681,12 +619,12 @@ s_on_notification(s_batch *b, acc_txn_t *txn, uint64_t seq, const Accord__V1__No
     s_clip(dest, n->destination, S_PART_MAX);
     s_clip(error, n->error, S_PART_MAX);
     snprintf(e.text, sizeof e.text, "notice %s to %s: %s%s%s", kind, dest,
-             s_notice_status_name(n->status), error[0] ? ": " : "", error);
+             acc_notice_status_name(n->status), error[0] ? ": " : "", error);
     json_t *j = e.json = json_object();
     return s_record_json(
         b, txn, seq, &e,
         !j || (s_jstr(j, "notice_id", n->id) | s_jstr(j, "destination", n->destination) |
-               s_jstr(j, "kind", n->kind) | s_jstr(j, "status", s_notice_status_name(n->status)) |
+               s_jstr(j, "kind", n->kind) | s_jstr(j, "status", acc_notice_status_name(n->status)) |
                s_jstr(j, "measure_id", n->measure_id) | s_jint(j, "created_ms", n->created_ms) |
                s_jint(j, "delivered_ms", n->delivered_ms) | s_jstr(j, "error", n->error)));
 }
@@ -963,7 +901,7 @@ static acc_err
 s_stats_case(const Accord__V1__CaseState *cs, s_counts *status, s_counts *category, s_counts *owner,
              s_vals *to_verdict, s_vals *to_done)
 {
-    const char *st = s_case_status_name(cs->status);
+    const char *st = acc_case_status_name(cs->status);
     const char *cat = cs->decided_category[0] ? cs->decided_category
                       : cs->category[0]       ? cs->category
                                               : "(none)";

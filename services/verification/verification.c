@@ -7,10 +7,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "acc_codec.h"
 #include "acc_log.h"
+#include "acc_time.h"
 #include "acc_text.h"
 #include "accord/v1/verification.pb-c.h"
 
@@ -300,14 +300,6 @@ s_text(const char *field, const char *s, size_t max, char **out, acc_errinfo_t *
     return ACC_OK;
 }
 
-static int64_t
-s_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 typedef struct {
     s_state *st;
     Accord__V1__Decision *d;  /* url and content_key are set from the case */
@@ -419,7 +411,7 @@ s_decide(s_state *st, const Accord__V1__Request *req)
     d.legal_basis = basis;
     d.reasons = reasons;
     d.decided_by = by;
-    d.decided_ms = s_now_ms();
+    d.decided_ms = acc_time_now_ms();
     d.automated = 0;
     err = acc_service_write(st->svc, s_decide_fn, &a);
     if (err == ACC_ERR_NOT_FOUND) {

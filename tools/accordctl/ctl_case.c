@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "acc_import.h"
 #include "acc_model.h"
+#include "acc_time.h"
 #include "ctl.h"
 
 static json_t *
@@ -102,7 +102,7 @@ s_list(ctl_t *ctx, int argc, char **argv)
                 json_array_append_new(arr, s_case_json(c));
             } else {
                 char t[40] = "";
-                acc_import_format_rfc3339(c->last_reported_ms, t, sizeof t);
+                acc_time_format_rfc3339(c->last_reported_ms, t, sizeof t);
                 t[19] = '\0';
                 printf("%-28s %-10s %-18s %7llu  %-20s %s\n", c->number,
                        acc_case_status_name(c->status), c->category, (unsigned long long)c->reports,
@@ -203,8 +203,8 @@ s_show(ctl_t *ctx, int argc, char **argv)
         json_decref(o);
     } else {
         char t1[40], t2[40];
-        acc_import_format_rfc3339(c->first_reported_ms, t1, sizeof t1);
-        acc_import_format_rfc3339(c->last_reported_ms, t2, sizeof t2);
+        acc_time_format_rfc3339(c->first_reported_ms, t1, sizeof t1);
+        acc_time_format_rfc3339(c->last_reported_ms, t2, sizeof t2);
         printf("%s %s\n", ACC_TR(ctx->lang, "case", "hồ sơ"), c->number);
         printf("  %-16s %s\n", ACC_TR(ctx->lang, "status", "trạng thái"),
                acc_case_status_name(c->status));
@@ -219,7 +219,7 @@ s_show(ctl_t *ctx, int argc, char **argv)
             const Accord__V1__StoredReport *sr = d->reports[i];
             const Accord__V1__Report *r = sr->report;
             char t[40];
-            acc_import_format_rfc3339(sr->received_at_ms, t, sizeof t);
+            acc_time_format_rfc3339(sr->received_at_ms, t, sizeof t);
             printf("  - %s  %s  %s=", t, r ? r->id : "", ACC_TR(ctx->lang, "source", "nguồn"));
             ctl_out(r && r->source[0] ? r->source : "-");
             putchar('\n');

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "acc_feed.h"
-#include "acc_import.h"
+#include "acc_time.h"
 #include "ctl.h"
 
 void
@@ -185,7 +185,7 @@ ctl_json_time(int64_t ms)
     if (ms <= 0)
         return json_null();
     char b[40];
-    acc_import_format_rfc3339(ms, b, sizeof b);
+    acc_time_format_rfc3339(ms, b, sizeof b);
     return json_string(b);
 }
 
@@ -214,7 +214,7 @@ ctl_time_text(int64_t ms, char *buf, size_t len)
         return;
     }
     char b[40];
-    acc_import_format_rfc3339(ms, b, sizeof b);
+    acc_time_format_rfc3339(ms, b, sizeof b);
     snprintf(buf, len, "%.19sZ", b);
 }
 

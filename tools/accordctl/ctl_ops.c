@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "acc_import.h"
+#include "acc_model.h"
 #include "acc_text.h"
 #include "ctl.h"
 
@@ -182,30 +183,12 @@ s_call(ctl_t *ctx, const char *service, Accord__V1__Request *req, int body,
 
 /* --- verify decide ------------------------------------------------------------------- */
 
-static const struct {
-    const char *name;
-    Accord__V1__Verdict verdict;
-} s_verdicts[] = {
-    {"violating", ACCORD__V1__VERDICT__VERDICT_VIOLATING},
-    {"not-violating", ACCORD__V1__VERDICT__VERDICT_NOT_VIOLATING},
-    {"inconclusive", ACCORD__V1__VERDICT__VERDICT_INCONCLUSIVE},
-};
-
-static const char *
-s_verdict_name(Accord__V1__Verdict v)
-{
-    for (size_t i = 0; i < sizeof s_verdicts / sizeof s_verdicts[0]; i++)
-        if (s_verdicts[i].verdict == v)
-            return s_verdicts[i].name;
-    return "unspecified";
-}
-
 static json_t *
 s_decision_json(const Accord__V1__Decision *d)
 {
     json_t *o = json_object();
     json_object_set_new(o, "case_number", ctl_json_str(d->case_number));
-    json_object_set_new(o, "verdict", json_string(s_verdict_name(d->verdict)));
+    json_object_set_new(o, "verdict", json_string(acc_verdict_name(d->verdict)));
     json_object_set_new(o, "category", ctl_json_str(d->category));
     json_object_set_new(o, "legal_basis", ctl_json_str(d->legal_basis));
     json_object_set_new(o, "reasons", ctl_json_str(d->reasons));
@@ -224,7 +207,7 @@ s_decision_text(ctl_t *ctx, const Accord__V1__Decision *d)
           stdout);
     ctl_out(d->case_number);
     putchar('\n');
-    ctl_kv(ACC_TR(ctx->lang, "verdict", "kết quả"), s_verdict_name(d->verdict));
+    ctl_kv(ACC_TR(ctx->lang, "verdict", "kết quả"), acc_verdict_name(d->verdict));
     ctl_kv(ACC_TR(ctx->lang, "category", "loại"), d->category);
     ctl_kv(ACC_TR(ctx->lang, "legal basis", "căn cứ pháp lý"), d->legal_basis);
     ctl_kv(ACC_TR(ctx->lang, "reasons", "lý do"), d->reasons);
@@ -263,11 +246,8 @@ s_decide(ctl_t *ctx, int argc, char **argv)
                                       "NUMBER --verdict V --category C --basis B --reasons R",
                                       "cần số hồ sơ: accordctl verify decide SỐ_HỒ_SƠ --verdict V "
                                       "--category C --basis B --reasons R"));
-    Accord__V1__Verdict verdict = ACCORD__V1__VERDICT__VERDICT_UNSPECIFIED;
-    for (size_t k = 0; verdict_s && k < sizeof s_verdicts / sizeof s_verdicts[0]; k++)
-        if (strcmp(verdict_s, s_verdicts[k].name) == 0)
-            verdict = s_verdicts[k].verdict;
-    if (verdict == ACCORD__V1__VERDICT__VERDICT_UNSPECIFIED)
+    int verdict = acc_verdict_parse(verdict_s);
+    if (verdict < 0)
         return s_bad("--verdict",
                      ACC_TR(ctx->lang, "must be violating, not-violating or inconclusive",
                             "phải là violating, not-violating hoặc inconclusive"));
@@ -282,7 +262,7 @@ s_decide(ctl_t *ctx, int argc, char **argv)
     Accord__V1__Request req = ACCORD__V1__REQUEST__INIT;
     Accord__V1__Decide q = ACCORD__V1__DECIDE__INIT;
     q.case_number = (char *)number;
-    q.verdict = verdict;
+    q.verdict = (Accord__V1__Verdict)verdict;
     q.category = (char *)category;
     q.legal_basis = (char *)basis;
     q.reasons = (char *)reasons;
@@ -412,23 +392,6 @@ ctl_cmd_route(ctl_t *ctx, int argc, char **argv)
 
 /* --- measure list / update ----------------------------------------------------------- */
 
-static const char *
-s_measure_status_name(Accord__V1__MeasureStatus st)
-{
-    switch (st) {
-    case ACCORD__V1__MEASURE_STATUS__MEASURE_STATUS_ASSIGNED:
-        return "assigned";
-    case ACCORD__V1__MEASURE_STATUS__MEASURE_STATUS_ACCEPTED:
-        return "accepted";
-    case ACCORD__V1__MEASURE_STATUS__MEASURE_STATUS_DONE:
-        return "done";
-    case ACCORD__V1__MEASURE_STATUS__MEASURE_STATUS_FAILED:
-        return "failed";
-    default:
-        return "unspecified";
-    }
-}
-
 static json_t *
 s_measure_json(const Accord__V1__Measure *m)
 {
@@ -438,7 +401,7 @@ s_measure_json(const Accord__V1__Measure *m)
     json_object_set_new(o, "action", ctl_json_str(m->action));
     json_object_set_new(o, "owner", ctl_json_str(m->owner_agency));
     json_object_set_new(o, "lead", ctl_json_str(m->lead_agency));
-    json_object_set_new(o, "status", json_string(s_measure_status_name(m->status)));
+    json_object_set_new(o, "status", json_string(acc_measure_status_name(m->status)));
     json_object_set_new(o, "deadline", ctl_json_time(m->deadline_ms));
     json_object_set_new(o, "category", ctl_json_str(m->category));
     json_object_set_new(o, "url", ctl_json_str_or_null(m->url));
@@ -503,7 +466,7 @@ s_measure_list(ctl_t *ctx, int argc, char **argv)
             ctl_col(m->case_number, 24);
             ctl_col(m->action, 18);
             ctl_col(m->owner_agency, 14);
-            ctl_col(s_measure_status_name(m->status), 10);
+            ctl_col(acc_measure_status_name(m->status), 10);
             printf("%s\n", t);
         }
         printf("%s: %zu\n", ACC_TR(ctx->lang, "measures", "số biện pháp"), ml->n_measures);
@@ -538,14 +501,9 @@ s_measure_update(ctl_t *ctx, int argc, char **argv)
                                   "--status accepted|done|failed [--result TEXT]",
                                   "cần mã biện pháp: accordctl measure update MÃ "
                                   "--status accepted|done|failed [--result NỘI_DUNG]"));
-    Accord__V1__MeasureStatus st = ACCORD__V1__MEASURE_STATUS__MEASURE_STATUS_UNSPECIFIED;
-    if (status_s && strcmp(status_s, "accepted") == 0)
-        st = ACCORD__V1__MEASURE_STATUS__MEASURE_STATUS_ACCEPTED;
-    else if (status_s && strcmp(status_s, "done") == 0)
-        st = ACCORD__V1__MEASURE_STATUS__MEASURE_STATUS_DONE;
-    else if (status_s && strcmp(status_s, "failed") == 0)
-        st = ACCORD__V1__MEASURE_STATUS__MEASURE_STATUS_FAILED;
-    else
+    /* an owner reports progress; "assigned" is what the lead sets, never an update */
+    int st = acc_measure_status_parse(status_s);
+    if (st < 0 || st == ACCORD__V1__MEASURE_STATUS__MEASURE_STATUS_ASSIGNED)
         return s_bad("--status", ACC_TR(ctx->lang, "must be accepted, done or failed",
                                         "phải là accepted, done hoặc failed"));
     int rc;
@@ -561,7 +519,7 @@ s_measure_update(ctl_t *ctx, int argc, char **argv)
     Accord__V1__Request req = ACCORD__V1__REQUEST__INIT;
     Accord__V1__UpdateMeasure q = ACCORD__V1__UPDATE_MEASURE__INIT;
     q.measure_id = (char *)id;
-    q.status = st;
+    q.status = (Accord__V1__MeasureStatus)st;
     q.result = (char *)(result ? result : "");
     q.updated_by = by;
     req.body_case = ACCORD__V1__REQUEST__BODY_UPDATE_MEASURE;
@@ -581,7 +539,7 @@ s_measure_update(ctl_t *ctx, int argc, char **argv)
         putchar('\n');
         ctl_kv(ACC_TR(ctx->lang, "case", "hồ sơ"), m->case_number);
         ctl_kv(ACC_TR(ctx->lang, "action", "biện pháp"), m->action);
-        ctl_kv(ACC_TR(ctx->lang, "status", "trạng thái"), s_measure_status_name(m->status));
+        ctl_kv(ACC_TR(ctx->lang, "status", "trạng thái"), acc_measure_status_name(m->status));
         ctl_kv(ACC_TR(ctx->lang, "result", "kết quả"), m->result[0] ? m->result : "-");
         ctl_kv(ACC_TR(ctx->lang, "updated by", "người cập nhật"), m->updated_by);
         ctl_time_text(m->updated_ms, t, sizeof t);
@@ -605,21 +563,6 @@ ctl_cmd_measure(ctl_t *ctx, int argc, char **argv)
 
 /* --- notice list --------------------------------------------------------------------- */
 
-static const char *
-s_notice_status_name(Accord__V1__NoticeStatus st)
-{
-    switch (st) {
-    case ACCORD__V1__NOTICE_STATUS__NOTICE_STATUS_QUEUED:
-        return "queued";
-    case ACCORD__V1__NOTICE_STATUS__NOTICE_STATUS_DELIVERED:
-        return "delivered";
-    case ACCORD__V1__NOTICE_STATUS__NOTICE_STATUS_PARKED:
-        return "parked";
-    default:
-        return "unspecified";
-    }
-}
-
 static json_t *
 s_notice_json(const Accord__V1__Notice *n)
 {
@@ -629,7 +572,7 @@ s_notice_json(const Accord__V1__Notice *n)
     json_object_set_new(o, "kind", ctl_json_str(n->kind));
     json_object_set_new(o, "case", ctl_json_str_or_null(n->case_number));
     json_object_set_new(o, "measure", ctl_json_str_or_null(n->measure_id));
-    json_object_set_new(o, "status", json_string(s_notice_status_name(n->status)));
+    json_object_set_new(o, "status", json_string(acc_notice_status_name(n->status)));
     json_object_set_new(o, "created", ctl_json_time(n->created_ms));
     json_object_set_new(o, "delivered", ctl_json_time(n->delivered_ms));
     json_object_set_new(o, "error", ctl_json_str_or_null(n->error));
@@ -693,7 +636,7 @@ s_notice_list(ctl_t *ctx, int argc, char **argv)
             char t[40];
             ctl_time_text(n->created_ms, t, sizeof t);
             ctl_col(t, 20);
-            ctl_col(s_notice_status_name(n->status), 10);
+            ctl_col(acc_notice_status_name(n->status), 10);
             ctl_col(n->kind, 16);
             ctl_col(n->case_number[0] ? n->case_number : "-", 24);
             ctl_col(n->destination, 22);

@@ -13,13 +13,13 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "acc_feed.h"
 #include "acc_ids.h"
 #include "acc_import.h"
 #include "acc_model.h"
+#include "acc_time.h"
 #include "ctl.h"
 
 #define BATCH_REPORTS 500
@@ -382,7 +382,7 @@ s_import_file(ctl_t *ctx, int argc, char **argv, int feed)
         goto out;
     }
     int tty = isatty(2);
-    struct timespec last = {0, 0};
+    int64_t last = 0; /* monotonic ms of the last progress line */
     size_t bytes = 0;
     char where[WHERE_LEN];
     for (;;) {
@@ -432,9 +432,8 @@ s_import_file(ctl_t *ctx, int argc, char **argv, int feed)
         cur.reps[cur.n++] = r;
         bytes += rsz;
         if (tty) {
-            struct timespec now;
-            clock_gettime(CLOCK_MONOTONIC, &now);
-            if ((now.tv_sec - last.tv_sec) * 1000 + (now.tv_nsec - last.tv_nsec) / 1000000 > 100) {
+            int64_t now = acc_time_mono_ms();
+            if (now - last > 100) {
                 last = now;
                 s_progress(&im, acc_feed_offset(rd), size, 0);
             }
