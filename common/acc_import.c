@@ -118,20 +118,6 @@ s_is_digit(char c)
     return c >= '0' && c <= '9';
 }
 
-/* --- RFC 3339: kept in acc_time; these names stay until their last callers move --- */
-
-acc_err
-acc_import_rfc3339(const char *s, int64_t *out_ms)
-{
-    return acc_time_parse_rfc3339(s, out_ms);
-}
-
-void
-acc_import_format_rfc3339(int64_t ms, char *buf, size_t buflen)
-{
-    acc_time_format_rfc3339(ms, buf, buflen);
-}
-
 /* --- formats ------------------------------------------------------------------------- */
 
 acc_import_format

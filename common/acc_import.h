@@ -65,12 +65,6 @@ size_t acc_import_offset(const acc_import_t *self);
 /* acc_import_destroy — NULL-safe; nulls *@self_p. */
 void acc_import_destroy(acc_import_t **self_p);
 
-/* acc_import_rfc3339, acc_import_format_rfc3339 — the old names of
- * acc_time_parse_rfc3339 and acc_time_format_rfc3339 (see acc_time.h for the contracts),
- * kept only until their last callers (intake_http.c, tests/unit/test_import.c) move. */
-acc_err acc_import_rfc3339(const char *s, int64_t *out_ms);
-void acc_import_format_rfc3339(int64_t ms, char *buf, size_t buflen);
-
 /* --- the JSON body of POST /v1/reports (acc_import_json.c) ------------------------------ */
 
 /* A record of a body that could not be read. */

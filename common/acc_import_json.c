@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "acc_import_int.h"
+#include "acc_time.h"
 
 void
 acc_import_body_path(char *buf, size_t len, int is_array, size_t i)
@@ -118,7 +119,7 @@ s_field(Accord__V1__Report *r, acc_import_field f, json_t *v, const char *source
         return ACC_ERR_INVALID;
     }
     if (f == ACC_IMPORT_F_OBSERVED_AT) {
-        if (acc_import_rfc3339(s, &r->observed_at_ms) == ACC_OK)
+        if (acc_time_parse_rfc3339(s, &r->observed_at_ms) == ACC_OK)
             return ACC_OK;
         snprintf(rej->error, sizeof rej->error,
                  "must be an RFC 3339 time such as \"2026-11-20T08:30:00+07:00\"");

@@ -1,11 +1,11 @@
 /* acc_ratelimit — see acc_ratelimit.h. */
 #include "acc_ratelimit.h"
+#include "acc_time.h"
 
 #include <math.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 typedef struct {
     int used;
@@ -28,9 +28,7 @@ static int64_t
 s_mono_ms(void *arg)
 {
     (void)arg;
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return acc_time_mono_ms();
 }
 
 acc_err

@@ -20,6 +20,7 @@
 #include "acc_ids.h"
 #include "acc_import.h"
 #include "acc_log.h"
+#include "acc_model.h"
 #include "intake_http_int.h"
 
 #define FEED_REJECTS_LISTED 100
@@ -111,21 +112,6 @@ s_limit_and_submit(intake_http_t *self, struct MHD_Connection *c, const acc_sour
     return MHD_YES;
 }
 
-static const char *
-s_outcome_name(int outcome)
-{
-    switch (outcome) {
-    case ACCORD__V1__OUTCOME__OUTCOME_NEW_CASE:
-        return "new_case";
-    case ACCORD__V1__OUTCOME__OUTCOME_ATTACHED:
-        return "attached";
-    case ACCORD__V1__OUTCOME__OUTCOME_ALREADY_PRESENT:
-        return "already_present";
-    default:
-        return "rejected";
-    }
-}
-
 static int
 s_by_index(const void *x, const void *y)
 {
@@ -191,7 +177,7 @@ s_reports_result(void *arg, size_t k, const Accord__V1__ReportResult *rr)
         return;
     }
     json_t *o = json_pack("{s:I, s:s, s:s, s:s}", "index", (json_int_t)index, "outcome",
-                          s_outcome_name(rr->outcome), "report_id", rr->report_id, "case_number",
+                          acc_outcome_name(rr->outcome), "report_id", rr->report_id, "case_number",
                           rr->case_number);
     if (!o || json_array_append_new(a->results, o) != 0)
         a->oom = 1;

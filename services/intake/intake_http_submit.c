@@ -12,11 +12,11 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 #include <zmq.h>
 
 #include "acc_client.h"
 #include "intake.h"
+#include "acc_time.h"
 #include "intake_http_int.h"
 #include "intake_server.h"
 
@@ -25,27 +25,19 @@
 #define RESPONSE_MAX (64u << 20) /* the largest answer accepted from intake */
 #define BATCH_HEADROOM 4096      /* envelope and contacts beside the reports */
 
-static int64_t
-s_mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Wait for the answer to request @id in slices, so that a shutdown is noticed within
  * CALL_SLICE_MS. INTAKE_HTTP_RETRY: no answer in time, or shutting down (@why). */
 static intake_http_sendrc
 s_wait(intake_http_t *self, acc_client_t *cl, uint64_t id, Accord__V1__Response **out, char *why,
        size_t whylen)
 {
-    int64_t deadline = s_mono_ms() + CALL_TIMEOUT_MS;
+    int64_t deadline = acc_time_mono_ms() + CALL_TIMEOUT_MS;
     for (;;) {
         if (atomic_load(&self->stopping)) {
             snprintf(why, whylen, "the node is shutting down");
             return INTAKE_HTTP_RETRY;
         }
-        int64_t left = deadline - s_mono_ms();
+        int64_t left = deadline - acc_time_mono_ms();
         if (left <= 0) {
             snprintf(why, whylen, "intake did not answer within %d s", CALL_TIMEOUT_MS / 1000);
             return INTAKE_HTTP_RETRY;

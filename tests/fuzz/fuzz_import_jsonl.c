@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "acc_import.h"
+#include "acc_time.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -47,8 +48,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             r->observed_at_ms <= INT64_C(253402300799999)) {
             char buf[32];
             int64_t back = 0;
-            acc_import_format_rfc3339(r->observed_at_ms, buf, sizeof buf);
-            if (acc_import_rfc3339(buf, &back) != ACC_OK || back != r->observed_at_ms)
+            acc_time_format_rfc3339(r->observed_at_ms, buf, sizeof buf);
+            if (acc_time_parse_rfc3339(buf, &back) != ACC_OK || back != r->observed_at_ms)
                 abort();
         }
         accord__v1__report__free_unpacked(r, NULL);

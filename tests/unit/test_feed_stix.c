@@ -20,6 +20,7 @@
 
 #include "acc_feed.h"
 #include "acc_import.h"
+#include "acc_time.h"
 
 #define MAX_RESULTS 64
 
@@ -144,7 +145,7 @@ static int64_t
 s_ms(const char *rfc3339)
 {
     int64_t ms = 0;
-    assert_int_equal(acc_import_rfc3339(rfc3339, &ms), ACC_OK);
+    assert_int_equal(acc_time_parse_rfc3339(rfc3339, &ms), ACC_OK);
     return ms;
 }
 

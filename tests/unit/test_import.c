@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "acc_import.h"
+#include "acc_time.h"
 
 #define MAX_RESULTS 16
 
@@ -96,7 +97,7 @@ static int64_t
 s_ms(const char *s)
 {
     int64_t ms = 0;
-    assert_int_equal(acc_import_rfc3339(s, &ms), ACC_OK);
+    assert_int_equal(acc_time_parse_rfc3339(s, &ms), ACC_OK);
     return ms;
 }
 
@@ -611,12 +612,12 @@ test_rfc3339_invalid(void **state)
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         int64_t ms = 42;
-        if (acc_import_rfc3339(bad[i], &ms) != ACC_ERR_INVALID)
+        if (acc_time_parse_rfc3339(bad[i], &ms) != ACC_ERR_INVALID)
             fail_msg("'%s' was accepted", bad[i]);
         assert_int_equal(ms, 42);
     }
     int64_t ms = 42;
-    assert_int_equal(acc_import_rfc3339(NULL, &ms), ACC_ERR_INVALID);
+    assert_int_equal(acc_time_parse_rfc3339(NULL, &ms), ACC_ERR_INVALID);
 }
 
 static void
@@ -624,13 +625,13 @@ test_rfc3339_format(void **state)
 {
     (void)state;
     char buf[32];
-    acc_import_format_rfc3339(0, buf, sizeof buf);
+    acc_time_format_rfc3339(0, buf, sizeof buf);
     assert_string_equal(buf, "1970-01-01T00:00:00.000Z");
-    acc_import_format_rfc3339(s_ms("2026-11-20T08:30:00.5+07:00"), buf, sizeof buf);
+    acc_time_format_rfc3339(s_ms("2026-11-20T08:30:00.5+07:00"), buf, sizeof buf);
     assert_string_equal(buf, "2026-11-20T01:30:00.500Z");
-    acc_import_format_rfc3339(-1, buf, sizeof buf);
+    acc_time_format_rfc3339(-1, buf, sizeof buf);
     assert_string_equal(buf, "1969-12-31T23:59:59.999Z");
-    acc_import_format_rfc3339(s_ms("2024-02-29T23:59:59.001Z"), buf, sizeof buf);
+    acc_time_format_rfc3339(s_ms("2024-02-29T23:59:59.001Z"), buf, sizeof buf);
     assert_string_equal(buf, "2024-02-29T23:59:59.001Z");
 
     /* round trip over a spread of instants, including leap days and pre-epoch times */
@@ -640,22 +641,22 @@ test_rfc3339_format(void **state)
         "9999-12-31T23:59:59.999Z", "1969-07-20T20:17:40.000Z",
     };
     for (size_t i = 0; i < sizeof ts / sizeof ts[0]; i++) {
-        acc_import_format_rfc3339(s_ms(ts[i]), buf, sizeof buf);
+        acc_time_format_rfc3339(s_ms(ts[i]), buf, sizeof buf);
         assert_string_equal(buf, ts[i]);
     }
     for (int64_t ms = INT64_C(-5000000000000); ms < INT64_C(5000000000000);
          ms += INT64_C(86399999937)) {
-        acc_import_format_rfc3339(ms, buf, sizeof buf);
+        acc_time_format_rfc3339(ms, buf, sizeof buf);
         assert_int_equal(s_ms(buf), ms);
     }
     /* extremes do not crash and stay in the buffer */
-    acc_import_format_rfc3339(INT64_MIN, buf, sizeof buf);
+    acc_time_format_rfc3339(INT64_MIN, buf, sizeof buf);
     assert_true(strlen(buf) < sizeof buf);
-    acc_import_format_rfc3339(INT64_MAX, buf, sizeof buf);
+    acc_time_format_rfc3339(INT64_MAX, buf, sizeof buf);
     assert_true(strlen(buf) < sizeof buf);
     /* a short buffer is cut, still terminated */
     char small[8];
-    acc_import_format_rfc3339(0, small, sizeof small);
+    acc_time_format_rfc3339(0, small, sizeof small);
     assert_string_equal(small, "1970-01");
 }
 
