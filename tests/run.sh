@@ -59,7 +59,7 @@ for t in "$ROOT/$BUILD"/tests/test_*; do
     else
         echo "ok   $name: $ok passed, $skip skipped"
     fi
-    [ "$skip" -gt 0 ] && grep -E '^\[  SKIPPED \] [^0-9]' "$log" | sed 's/^/    /'
+    [ "$skip" -gt 0 ] && grep -E '^\[  SKIPPED \] [^0-9]' "$log" | sort -u | sed 's/^/    /'
 done
 
 for s in "$ROOT"/tests/integration/test_*.sh; do

@@ -12,7 +12,7 @@ BASE=$(free_port_base)
 ( cd "$ACC_ROOT" && BUILD=${ACC_BUILD#"$ACC_ROOT"/} ACCORD_DEMO_DIR=$D ACCORD_DEMO_PORT=$BASE \
     exec scripts/run-demo.sh ) >"$T_TMP/run.out" 2>&1 &
 RUN=$!
-for _ in $(seq 1 300); do
+for _ in $(seq 1 6000); do # hang guard, not a time limit
     grep -q "Ctrl-C stops the node" "$T_TMP/run.out" && break
     kill -0 "$RUN" 2>/dev/null || break
     sleep 0.1
