@@ -16,7 +16,8 @@
 #   (3) reporting.apply.committed: reporting's write transaction for a batch of intake
 #       events (timeline entries and the stream cursor) commits and the node dies before
 #       anything else happens. After the restart each report has exactly one timeline
-#       entry: the batch was applied once, its cursor committed with it.
+#       entry, the statistics count each once, and reporting's cursor equals intake's head:
+#       the batch counts as applied once, its cursor committed with its effects.
 #   (4) assignment.apply.committed: the same for assignment consuming verification's
 #       decision: one measure and one Measure event after the restart.
 #
@@ -157,6 +158,8 @@ PS=$(summary "$POLICE")
 check_eq "(4) lead: one decision" 1 "$(jget "$LS" '.decisions | length')"
 check_eq "(4) lead: one measure, one Measure event (applied once)" "1 1" \
     "$(jget "$LS" '"\(.measures | length) \(.measure_events | length)"')"
+check_eq "(4) lead: assignment's cursor on verification equals verification's head (1)" "1 1" \
+    "$(jget "$LS" '"\(.heads.verification) \(.cursors.assignment.verification)"')"
 check_eq "(2) lead: link ca-hn (enqueued acked parked)" "1 1 0" \
     "$(jget "$LS" '.link["ca-hn"] | "\(.enqueued) \(.acked) \(.parked)"')"
 MID=$(jget "$LS" '.measures[0][0]')
@@ -203,8 +206,13 @@ timeline_reports() {
 }
 EXPECT=$(for i in 1 2 3 4 5; do printf '0192f0a0-0000-7000-8000-00000000f3%02d 1\n' "$i"; done)
 check_eq "(3) reporting: each report has exactly one timeline entry" "$EXPECT" "$(timeline_reports)"
-check_eq "(3) reporting's cursor on intake equals intake's head" \
-    "$(jget "$S" '.heads.intake')" "$(jget "$S" '.cursors.reporting.intake')"
+# Reporting applies idempotently (a second application of the same events would not show in
+# the timeline), so the cursor is the witness that the batch counts as applied, once: it
+# was committed in the same transaction as the timeline entries.
+check_eq "(3) reporting's cursor on intake equals intake's head (5)" "5 5" \
+    "$(jget "$S" '"\(.heads.intake) \(.cursors.reporting.intake)"')"
+check_eq "(3) stats: five scam cases from five reports" "5 5" \
+    "$(jget "$(ctl "$N3" stats --json)" '"\(.by_category.scam) \(.by_source.import)"')"
 nodes_stop_checked "$N3"
 
 check_eq "no sanitizer report in any node log" "" \
