@@ -7,6 +7,7 @@
 # the bad lines. Without a node accordctl exits 1 with a clear message.
 
 source "$(dirname "$0")/lib.sh"
+plan 170 # every check below runs on a passing run; a changed path fails
 
 N=$T_TMP/n1
 check "node init" node_init "$N"

@@ -21,6 +21,7 @@ N=$T_TMP/n1
 node_init "$N" || { fail "node init"; done_testing; }
 mount -t tmpfs -o size=3m tmpfs "$N/data" 2>"$T_TMP/mount.err" ||
     skip_all "cannot mount a tmpfs here: $(head -c 200 "$T_TMP/mount.err")"
+plan 23 # the whole test runs from here on (skips are decided above)
 unmount() { umount "$N/data" 2>/dev/null || umount -l "$N/data" 2>/dev/null; }
 trap 'node_kill9 "$N" >/dev/null 2>&1; unmount; _cleanup' EXIT
 for tool in python3 mdb_dump; do

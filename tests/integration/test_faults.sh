@@ -26,6 +26,7 @@
 # fails the test instead of letting it pass vacuously.
 
 source "$(dirname "$0")/lib.sh"
+plan 54 # every check below runs on a passing run; a changed path fails
 
 FAULT_BIN=$ACC_BUILD/tests/bin
 STORE_PY=$ACC_ROOT/tests/tools/acc_store.py

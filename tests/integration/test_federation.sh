@@ -9,6 +9,7 @@
 # public interfaces (accordctl --json, HTTP) and, for the contact details, in the stores'
 # bytes on disk.
 . "$(dirname "$0")/lib.sh"
+plan 76 # every check below runs on a passing run; a changed path fails
 
 command -v curl >/dev/null 2>&1 || {
     echo "not ok - curl is installed"

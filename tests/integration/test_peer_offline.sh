@@ -24,6 +24,7 @@
 # Store facts are read with tests/tools/acc_store.py (mdb_dump from lmdb-utils).
 
 source "$(dirname "$0")/lib.sh"
+plan 97 # every check below runs on a passing run; a changed path fails
 
 N=1000
 DELIVER_CAP=${OFFLINE_DELIVER_CAP:-1200} # hang guard (s) for the police node to get them all

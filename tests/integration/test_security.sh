@@ -15,6 +15,7 @@
 # the same sequence again is a DUPLICATE), so that the refusals above cannot pass because
 # the tool is broken. Every refusal must leave the node's counts unchanged.
 . "$(dirname "$0")/lib.sh"
+plan 53 # every check below runs on a passing run; a changed path fails
 
 ROGUE=$ACC_BUILD/tools/rogue_peer
 if [ ! -x "$ROGUE" ]; then
