@@ -198,12 +198,14 @@ acked_kept() {
 
 # crash_import DIR LABEL — import FILE with ack_import in the background; once it has
 # logged a random number of acknowledgements (at most half the file, so the import is
-# still in flight), kill -9 the node, let the import give up, restart the node and check
-# the acknowledgements. Sets CRASH_HIT=1 when the import was still running at the kill.
+# still in flight), kill -9 the node, stop the import, restart the node and check the
+# acknowledgements. Sets CRASH_HIT=1 when the import was still running at the kill.
 crash_import() {
-    local dir=$1 label=$2 want ipid rc log=$T_TMP/acks.$RANDOM
+    local dir=$1 label=$2 want ipid log=$T_TMP/acks.$RANDOM
     want=$((1 + (RANDOM * 32768 + RANDOM) % (REPORTS / 2)))
-    "$ACK_IMPORT" "ipc://$dir/data/intake.sock" "$FILE" "$log" 4000 \
+    # The client waits as long as it takes for each answer (10 min: a hang guard); after the
+    # kill the test stops it (its log is flushed after every answer).
+    "$ACK_IMPORT" "ipc://$dir/data/intake.sock" "$FILE" "$log" 600000 \
         >"$T_TMP/crash.out" 2>"$T_TMP/crash.err" &
     ipid=$!
     T_EXTRA_PIDS="${T_EXTRA_PIDS:-} $ipid"
@@ -213,12 +215,9 @@ crash_import() {
     CRASH_HIT=0
     kill -0 "$ipid" 2>/dev/null && CRASH_HIT=1
     node_kill9 "$dir"
+    kill -TERM "$ipid" 2>/dev/null
     wait "$ipid"
-    rc=$?
     echo "# $label: node killed after $(grep -c '^ack ' "$log") acknowledgements (aimed at >= $want)"
-    if [ "$CRASH_HIT" -eq 1 ]; then
-        check_eq "$label: interrupted import exits 1 (no answer)" 1 "$rc"
-    fi
     check "$label: restart after kill -9" node_start "$dir"
     acked_kept "$dir" "$label" "$log"
 }
