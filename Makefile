@@ -2,7 +2,7 @@
 # a new module is a new file pair, not a Makefile edit.
 #
 #   make            build libraries, services, tools into $(BUILD)
-#   make test       build and run every test; ends with "N passed, N failed"
+#   make test       build and run every test; ends with "N passed, N failed, N skipped"
 #   make run        create a demo node under var/demo (if none) and run it
 #   make bench      benchmarks; figures to stdout and $(BUILD)/bench.json
 #   make deps       install the Debian packages the build needs (as root)
@@ -174,7 +174,17 @@ $(BUILD)/tools/%: $(BUILD)/obj/tests/tools/%.o $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS)
 
-test: deps-check $(BINS) $(UNIT_BINS) $(TOOL_BINS)
+# Test copies of the node binaries with live fault points (common/acc_fault.h): the same
+# objects, with tests/fault/acc_fault_env.o linked ahead of the library so that its
+# acc_fault_point replaces the library's no-op. Built for `make test` only, never installed.
+FAULT_ENV_O := $(BUILD)/obj/tests/fault/acc_fault_env.o
+FAULT_BINS := $(BUILD)/tests/bin/accord-node $(foreach s,$(SERVICES),$(BUILD)/tests/bin/accord-$(s))
+
+$(BUILD)/tests/bin/accord-%: $(BUILD)/obj/services/%/main.o $(FAULT_ENV_O) $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS)
+
+test: deps-check $(BINS) $(UNIT_BINS) $(TOOL_BINS) $(FAULT_BINS)
 	@BUILD=$(BUILD) SANITIZE=$(SANITIZE) tests/run.sh
 
 # --- run a demo node -----------------------------------------------------------------

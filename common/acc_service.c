@@ -12,6 +12,7 @@
 
 #include "acc_codec.h"
 #include "acc_curve.h"
+#include "acc_fault.h"
 #include "acc_log.h"
 
 #define MAX_TABLES 32
@@ -296,7 +297,10 @@ static acc_err
 s_apply(const acc_stream_record_t *recs, size_t n, void *arg)
 {
     s_input *in = arg;
-    return in->svc->def->apply(in->svc, in->svc->state, in->input, recs, n);
+    acc_err err = in->svc->def->apply(in->svc, in->svc->state, in->input, recs, n);
+    if (err == ACC_OK)
+        acc_fault_point(in->svc->def->name, "apply.committed");
+    return err;
 }
 
 /* The TCP stream endpoint of producer @name in the config ("" when none); with @connect,

@@ -13,6 +13,7 @@
 
 #include "acc_codec.h"
 #include "acc_curve.h"
+#include "acc_fault.h"
 #include "acc_log.h"
 #include "acc_loop.h"
 #include "intake.h"
@@ -254,6 +255,11 @@ s_finish(s_server *srv, s_batch *b)
         acc_stream_server_notify(srv->stream, intake_head(srv->intake));
     for (size_t i = 0; i < b->n; i++) {
         if (err == ACC_OK) {
+            acc_fault_point("intake", b->reqs[i]->body_case == ACCORD__V1__REQUEST__BODY_DELIVER
+                                          ? "deliver.committed"
+                                      : b->reqs[i]->body_case == ACCORD__V1__REQUEST__BODY_SUBMIT
+                                          ? "submit.committed"
+                                          : "read.committed");
             s_send(b->socks[i], &b->ids[i], b->resps[i]);
             accord__v1__response__free_unpacked(b->resps[i], NULL);
         } else {

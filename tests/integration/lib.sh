@@ -2,11 +2,19 @@
 #
 # lib.sh — shared helpers for the integration scripts in tests/integration. Each test_*.sh
 # sources this file, starts real accord binaries on loopback in a private temporary
-# directory, drives them through accordctl and prints TAP-like lines that tests/run.sh
-# counts:
+# directory, drives them through accordctl and prints TAP lines that tests/run.sh counts:
 #
-#   ok - NAME          a check passed
-#   not ok - NAME      a check failed (followed by "# " lines saying why)
+#   ok - NAME                 a check passed
+#   not ok - NAME             a check failed (followed by "# " lines saying why)
+#   ok - NAME # SKIP REASON   a check that cannot run here (skip NAME REASON)
+#   1..N                      the plan, printed once by done_testing (or up front by
+#                             plan N); the runner fails a script whose plan is missing or
+#                             differs from the checks it printed, so a script that stops
+#                             early, even with exit 0, is a failure
+#   1..0 # SKIP REASON        the whole script cannot run here (skip_all REASON)
+#
+# No check may pass or fail on time: wait for a condition with wait_until, whose cap only
+# guards against a hang.
 #
 # Environment (set by tests/run.sh; defaults let a script run on its own from the repo):
 #   ACC_BIN    directory holding accord-node and accordctl (absolute)
@@ -28,6 +36,8 @@ AGENCY=stttt-hn
 
 T_PASS=0
 T_FAIL=0
+T_SKIP=0
+T_PLAN= # set by plan N
 # pids of nodes started by node_start; cleaned up by the exit trap.
 declare -a T_NODE_PIDS=()
 # Output of the last `run`: stdout, stderr, exit code.
@@ -189,11 +199,65 @@ check_rc() {
     check_eq "$1" "$2" "$RC"
 }
 
-# done_testing — print the totals and exit non-zero when anything failed.
+# skip NAME REASON — a check that cannot run here: counted as skipped, not passed.
+skip() {
+    T_SKIP=$((T_SKIP + 1))
+    echo "ok - $1 # SKIP $2"
+}
+
+# plan N — declare up front that the script runs N checks (printed as "1..N"); done_testing
+# then fails the script when a different number ran.
+plan() {
+    T_PLAN=$1
+    echo "1..$1"
+}
+
+# skip_all REASON — the whole script cannot run here: prints "1..0 # SKIP REASON" (one
+# skip for the runner) and exits 0. Only before any check has been printed.
+skip_all() {
+    echo "1..0 # SKIP $1"
+    exit 0
+}
+
+# done_testing — print the plan (when none was declared) and the totals; exit non-zero when
+# anything failed or a declared plan was not met.
 done_testing() {
-    echo "# $T_PASS passed, $T_FAIL failed"
+    local ran=$((T_PASS + T_FAIL + T_SKIP))
+    if [ -z "$T_PLAN" ]; then
+        echo "1..$ran"
+    elif [ "$T_PLAN" -ne "$ran" ]; then
+        echo "# planned $T_PLAN checks but ran $ran"
+        T_FAIL=$((T_FAIL + 1))
+    fi
+    echo "# $T_PASS passed, $T_FAIL failed, $T_SKIP skipped"
     [ "$T_FAIL" -eq 0 ] && exit 0
     exit 1
+}
+
+# wait_until CAP_SECONDS CMD... — run CMD (output discarded) every 0.2 s until it succeeds;
+# returns 1 when it has not succeeded after CAP_SECONDS. The cap only guards against a hang:
+# make it generous (minutes rather than seconds), since a loaded machine (sanitizer builds,
+# benchmarks running alongside) may take many times longer than an idle one. Polling counts
+# iterations, not the clock, so a stall of the test itself does not use up the cap.
+wait_until() {
+    local cap=$1 i
+    shift
+    for ((i = 0; i < cap * 5; i++)); do
+        "$@" >/dev/null 2>&1 && return 0
+        sleep 0.2
+    done
+    return 1
+}
+
+# nodes_stop_checked DIR... — stop each node and check it exited with status 0 (a crash or,
+# in SANITIZE builds, a leak report at shutdown is a non-zero exit).
+nodes_stop_checked() {
+    local d rc
+    for d in "$@"; do
+        node_stop "$d"
+        rc=$?
+        check_eq "$(basename "$d"): node stops cleanly (exit status)" 0 "$rc"
+    done
 }
 
 # --- JSON --------------------------------------------------------------------------------
@@ -215,8 +279,10 @@ _port_free() {
     fi
 }
 
-# free_port_base — print a random base N in 20000..60000 with N..N+4 all free (a node
-# binds its five service endpoints there).
+# free_port_base — print a random base N, a multiple of 20 in 20000..31980 (below the
+# ephemeral range, 32768 and up, so the kernel does not hand these ports to clients), with
+# N..N+14 all free: a node binds its five request endpoints at N..N+4, HTTP at N+8 and its
+# five stream endpoints at N+10..N+14.
 free_port_base() {
     local try base p ok
     for ((try = 0; try < 100; try++)); do
@@ -253,15 +319,15 @@ node_init() {
 }
 
 # node_start DIR — start accord-node for DIR in the background (log in DIR/node.log, pid in
-# DIR/node.pid) and wait until `accordctl status` answers, up to 10 s. Fails when the node
-# exits or does not answer in time.
+# DIR/node.pid) and wait until `accordctl status` answers. Fails when the node exits, or
+# does not answer for 120 s (a hang guard, not a speed requirement).
 node_start() {
     local dir=$1 pid i
     "$NODE_BIN" -c "$dir/node.cfg" >>"$dir/node.log" 2>&1 &
     pid=$!
     echo "$pid" >"$dir/node.pid"
     T_NODE_PIDS+=("$pid")
-    for ((i = 0; i < 100; i++)); do
+    for ((i = 0; i < 1200; i++)); do
         if ! kill -0 "$pid" 2>/dev/null; then
             wait "$pid" 2>/dev/null
             echo "# accord-node exited at start ($?); log:" >&2
@@ -271,7 +337,7 @@ node_start() {
         ACCORDCTL_TIMEOUT_MS=300 "$CTL" -c "$dir/node.cfg" status >/dev/null 2>&1 && return 0
         sleep 0.1
     done
-    echo "# accord-node did not answer within 10 s; log:" >&2
+    echo "# accord-node did not answer for 120 s; log:" >&2
     tail -n 20 "$dir/node.log" | sed 's/^/#   /' >&2
     return 1
 }
@@ -288,19 +354,19 @@ node_alive() {
     [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null
 }
 
-# node_stop DIR — SIGTERM the node and wait for it (up to 10 s, then SIGKILL). Returns the
-# node's exit status (0 for a clean shutdown).
+# node_stop DIR — SIGTERM the node and wait for it (up to 120 s, a hang guard; then
+# SIGKILL). Returns the node's exit status (0 for a clean shutdown).
 node_stop() {
     local pid i rc
     pid=$(node_pid "$1")
     [ -n "$pid" ] || return 1
     kill -TERM "$pid" 2>/dev/null
-    for ((i = 0; i < 100; i++)); do
+    for ((i = 0; i < 1200; i++)); do
         kill -0 "$pid" 2>/dev/null || break
         sleep 0.1
     done
     if kill -0 "$pid" 2>/dev/null; then
-        echo "# accord-node $pid ignored SIGTERM for 10 s; killing it" >&2
+        echo "# accord-node $pid ignored SIGTERM for 120 s; killing it" >&2
         kill -KILL "$pid" 2>/dev/null
     fi
     wait "$pid" 2>/dev/null

@@ -7,6 +7,7 @@
 # and kill -9) keeping data and numbering.
 
 source "$(dirname "$0")/lib.sh"
+plan 121 # every check below runs on a passing run; a changed path fails
 
 N=$T_TMP/n1
 NUM_RE='^stttt-hn/20[0-9][0-9]/[0-9]{6}$'

@@ -6,6 +6,7 @@
 # accepts (accordctl config check on the rendered template).
 
 source "$(dirname "$0")/lib.sh"
+plan 16 # every check below runs on a passing run; a changed path fails
 
 cd "$ACC_ROOT" || exit 1
 if command -v docker-compose >/dev/null; then

@@ -52,8 +52,6 @@ no_control() {
     fi
 }
 
-# now_ms — milliseconds since the epoch.
-now_ms() { echo $(($(date +%s%N) / 1000000)); }
 
 # bad_input NAME OPTION CMD... — CMD exits 2 and its stderr names OPTION.
 bad_input() {
@@ -64,18 +62,19 @@ bad_input() {
     check_match "$name: names $opt" "(^|[^a-z-])$(printf '%s' "$opt" | sed 's/[.]/\\./g')([^a-z-]|$)" "$ERR"
 }
 
-# not_running NAME SERVICE CMD... — CMD exits 1 at once (well within the 30 s timeout)
-# saying that SERVICE is not running.
+# not_running NAME SERVICE CMD... — CMD exits 1 saying that SERVICE is not running, without
+# waiting for an answer: accordctl's answer timeout is set to 10 min and the command is
+# stopped after 5 (exit 124), so a command that waited for the missing service fails
+# here on its exit code, with no stopwatch involved.
 not_running() {
-    local name=$1 svc=$2 t0 t1
+    local name=$1 svc=$2
     shift 2
-    t0=$(now_ms)
-    run "$@"
-    t1=$(now_ms)
-    check_rc "$name: exit 1" 1
+    local cmd=("$@")
+    [ "$1" = ctl ] && cmd=("$CTL" -c "$2/node.cfg" "${@:3}") # timeout needs a program
+    ACCORDCTL_TIMEOUT_MS=600000 run timeout 300 "${cmd[@]}"
+    check_rc "$name: exit 1 (at once: not after waiting for an answer)" 1
     check_match "$name: says the $svc service is not running" \
         "the $svc service is not running" "$ERR"
-    check "$name: answers at once ($((t1 - t0)) ms)" test $((t1 - t0)) -lt 3000
 }
 
 check "node init" node_init "$N" || done_testing
@@ -173,7 +172,7 @@ check "node start" node_start "$N" || done_testing
 # The services start beside intake; give those the node runs a moment to take their lock.
 for s in $ALL_SERVICES; do
     runs "$s" || continue
-    for ((i = 0; i < 50; i++)); do
+    for ((i = 0; i < 6000; i++)); do # hang guard, not a time limit
         [ -S "$N/data/$s.sock" ] && break
         sleep 0.1
     done
@@ -191,7 +190,7 @@ check_match "report 2: case number" "$NUM_RE" "$C2"
 decide_when_known() {
     local c=$1 i
     shift
-    for ((i = 0; i < 50; i++)); do
+    for ((i = 0; i < 6000; i++)); do # hang guard, not a time limit
         run ctl "$N" verify decide "$c" "$@"
         [ "$RC" -eq 2 ] && [[ "$ERR" == *"no case"* ]] || return 0
         sleep 0.1
@@ -274,7 +273,7 @@ if runs assignment; then
         decide_when_known "$C3" --verdict violating --category scam --basis "$BASIS" \
             --reasons "$REASONS"
         check_rc "decide the third case: exit 0" 0
-        for ((i = 0; i < 50; i++)); do
+        for ((i = 0; i < 6000; i++)); do # hang guard, not a time limit
             run ctl "$N" measure list --case "$C3" --json
             [ "$(jget "$OUT" length)" = 2 ] && break
             sleep 0.1
@@ -343,7 +342,7 @@ if runs notification; then
     check_eq "notice list --json: peers is an array" array "$(jget "$OUT" '.peers | type')"
     if [ -n "$MID" ]; then
         # The removal request of the measure on C3 goes out as a notice.
-        for ((i = 0; i < 50; i++)); do
+        for ((i = 0; i < 6000; i++)); do # hang guard, not a time limit
             run ctl "$N" notice list --json
             [ -n "$(jget "$OUT" ".notices[] | select(.case == \"$C3\") | .id")" ] && break
             sleep 0.1
@@ -365,7 +364,7 @@ fi
 
 if runs reporting; then
     # Reporting follows the other services' streams: wait until every report is counted.
-    for ((i = 0; i < 50; i++)); do
+    for ((i = 0; i < 6000; i++)); do # hang guard, not a time limit
         run ctl "$N" stats --json
         [ "$(jget "$OUT" '.by_category.scam // 0')" -ge "$SCAM_CASES" ] 2>/dev/null && break
         sleep 0.1
@@ -376,7 +375,7 @@ if runs reporting; then
     check_eq "stats: by_status is an object" object "$(jget "$OUT" '.by_status | type')"
     check_eq "stats: rejected_by_agency is an object" object "$(jget "$OUT" '.rejected_by_agency | type')"
     if [ "$DECIDED" -eq 1 ]; then
-        for ((i = 0; i < 50; i++)); do
+        for ((i = 0; i < 6000; i++)); do # hang guard, not a time limit
             run ctl "$N" stats --json
             [ "$(jget "$OUT" '.median_report_to_verdict_ms | type')" = number ] && break
             sleep 0.1
@@ -387,7 +386,7 @@ if runs reporting; then
         check_eq "stats: no verdict, no median (null)" null "$(jget "$OUT" .median_report_to_verdict_ms)"
     fi
     if [ "$MEASURE_DONE" -eq 1 ]; then
-        for ((i = 0; i < 50; i++)); do
+        for ((i = 0; i < 6000; i++)); do # hang guard, not a time limit
             run ctl "$N" stats --json
             [ "$(jget "$OUT" '.median_verdict_to_done_ms | type')" = number ] && break
             sleep 0.1
@@ -404,7 +403,7 @@ if runs reporting; then
     check_match "stats (text): median report -> verdict" 'report -> verdict +([0-9]+ ms|[0-9]+s|[0-9]+m [0-9]+s|-)$' "$OUT"
 
     # case show: the intake part plus the timeline.
-    for ((i = 0; i < 50; i++)); do
+    for ((i = 0; i < 6000; i++)); do # hang guard, not a time limit
         run ctl "$N" case show "$C1" --json
         [ "$(jget "$OUT" '[.timeline[]? | select(.kind == "report")] | length')" = 1 ] && break
         sleep 0.1
@@ -418,7 +417,7 @@ if runs reporting; then
     check_eq "timeline: the event is an object (parsed back)" object "$(jget "$E" '.event | type')"
     check_eq "timeline: text present" string "$(jget "$E" '.text | type')"
     if [ "$DECIDED" -eq 1 ]; then
-        for ((i = 0; i < 50; i++)); do
+        for ((i = 0; i < 6000; i++)); do # hang guard, not a time limit
             run ctl "$N" case show "$C1" --json
             [ -n "$(jget "$OUT" '.timeline[] | select(.kind == "verdict") | .kind')" ] && break
             sleep 0.1

@@ -7,6 +7,7 @@
 # lists every problem as FILE:LINE: message (exit 2) or says ok (exit 0).
 
 source "$(dirname "$0")/lib.sh"
+plan 100 # every check below runs on a passing run; a changed path fails
 
 N=$T_TMP/n1
 check "node init" node_init "$N" || done_testing

