@@ -178,6 +178,7 @@ $(BUILD)/tools/%: $(BUILD)/obj/tests/tools/%.o $(LIB)
 # objects, with tests/fault/acc_fault_env.o linked ahead of the library so that its
 # acc_fault_point replaces the library's no-op. Built for `make test` only, never installed.
 FAULT_ENV_O := $(BUILD)/obj/tests/fault/acc_fault_env.o
+$(FAULT_ENV_O): INC := $(COMMON_INC)
 FAULT_BINS := $(BUILD)/tests/bin/accord-node $(foreach s,$(SERVICES),$(BUILD)/tests/bin/accord-$(s))
 
 $(BUILD)/tests/bin/accord-%: $(BUILD)/obj/services/%/main.o $(FAULT_ENV_O) $(LIB)
